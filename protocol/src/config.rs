@@ -1,0 +1,238 @@
+//! Static configuration of one replica.
+
+use crate::durability::{Durability, ElectionQuorum};
+use crate::types::NodeId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Everything a [`Replica`](crate::Replica) needs to know that does not change
+/// while it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Config {
+    /// This replica's id.
+    pub id: NodeId,
+    /// The voting members, this replica included if it votes.
+    pub voters: BTreeSet<NodeId>,
+    /// Non-voting members: they receive the log but count for neither commit
+    /// nor election.
+    pub learners: BTreeSet<NodeId>,
+    /// When a write is committed and acknowledged.
+    pub durability: Durability,
+    /// How many votes elect a leader.
+    pub election_quorum: ElectionQuorum,
+    /// How often a leader sends heartbeats (and retransmits).
+    pub heartbeat_interval: Duration,
+    /// Lower bound of the randomized election timeout.
+    pub election_timeout_min: Duration,
+    /// Upper bound (exclusive) of the randomized election timeout.
+    pub election_timeout_max: Duration,
+    /// Flow control: at most this many entries in flight to one follower.
+    pub max_entries_in_flight: usize,
+    /// Flow control: at most this many payload bytes in flight to one follower
+    /// (a single entry larger than this is still sent, alone).
+    pub max_bytes_in_flight: usize,
+    /// At most this many entries in one `Append` message.
+    pub max_entries_per_message: usize,
+    /// Run a pre-vote round before bumping the epoch, so a node that was
+    /// partitioned away cannot disrupt a healthy leader when it returns.
+    pub pre_vote: bool,
+    /// A leader that has not heard from enough voters within an election
+    /// timeout steps down (and stops acknowledging); voters that heard from a
+    /// live leader recently ignore vote requests.
+    pub check_quorum: bool,
+    /// Seed for election jitter: same seed and inputs, same outputs.
+    pub seed: u64,
+    /// A deliberately planted bug, `None` in every real deployment. It exists
+    /// so the test suites can show that the model checker and the simulator
+    /// catch a broken core.
+    #[doc(hidden)]
+    pub planted_bug: Option<PlantedBug>,
+}
+
+/// Bugs the checkers must catch (see [`Config::planted_bug`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PlantedBug {
+    /// Grant votes without the "candidate is at least as up to date" check.
+    VoteWithoutUpToDateCheck,
+    /// Commit by counting replicas for entries of earlier epochs (the
+    /// Raft paper's Figure 8 bug).
+    CommitOldEpochEntries,
+}
+
+/// Why a [`Config`] was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The voter set is empty.
+    #[error("the cluster has no voters; at least one voter is required")]
+    NoVoters,
+    /// This replica is neither a voter nor a learner.
+    #[error("replica {0} is neither a voter nor a learner of the configuration")]
+    NotAMember(NodeId),
+    /// A node is listed both as voter and learner.
+    #[error("node {0} is listed both as voter and as learner")]
+    VoterAndLearner(NodeId),
+    /// SemiSync asks for more followers than there are.
+    #[error(
+        "semi-sync needs {k} follower acknowledgements but only {followers} voting followers exist"
+    )]
+    SemiSyncTooLarge {
+        /// Requested sync followers.
+        k: usize,
+        /// Voting followers available.
+        followers: usize,
+    },
+    /// A timing parameter is unusable.
+    #[error("invalid timing: {0}")]
+    Timing(&'static str),
+    /// A flow-control limit is zero.
+    #[error("flow-control limits must be at least 1")]
+    FlowControl,
+}
+
+impl Config {
+    /// A configuration with sensible defaults for a cluster of `voters`:
+    /// `Quorum` durability, `Majority` elections, 50 ms heartbeats, 150–300 ms
+    /// election timeouts, pre-vote and check-quorum on.
+    pub fn new(id: NodeId, voters: impl IntoIterator<Item = NodeId>) -> Config {
+        Config {
+            id,
+            voters: voters.into_iter().collect(),
+            learners: BTreeSet::new(),
+            durability: Durability::Quorum,
+            election_quorum: ElectionQuorum::Majority,
+            heartbeat_interval: Duration::from_millis(50),
+            election_timeout_min: Duration::from_millis(150),
+            election_timeout_max: Duration::from_millis(300),
+            max_entries_in_flight: 256,
+            max_bytes_in_flight: 1 << 20,
+            max_entries_per_message: 64,
+            pre_vote: true,
+            check_quorum: true,
+            seed: 0,
+            planted_bug: None,
+        }
+    }
+
+    /// Builder: set the durability policy.
+    pub fn with_durability(mut self, durability: Durability) -> Config {
+        self.durability = durability;
+        self
+    }
+
+    /// Builder: set the election quorum.
+    pub fn with_election_quorum(mut self, quorum: ElectionQuorum) -> Config {
+        self.election_quorum = quorum;
+        self
+    }
+
+    /// Builder: set the jitter seed.
+    pub fn with_seed(mut self, seed: u64) -> Config {
+        self.seed = seed;
+        self
+    }
+
+    /// Builder: set the learners.
+    pub fn with_learners(mut self, learners: impl IntoIterator<Item = NodeId>) -> Config {
+        self.learners = learners.into_iter().collect();
+        self
+    }
+
+    /// Check the configuration for internal consistency.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.voters.is_empty() {
+            return Err(ConfigError::NoVoters);
+        }
+        if let Some(both) = self.voters.intersection(&self.learners).next() {
+            return Err(ConfigError::VoterAndLearner(*both));
+        }
+        if !self.voters.contains(&self.id) && !self.learners.contains(&self.id) {
+            return Err(ConfigError::NotAMember(self.id));
+        }
+        if let Durability::SemiSync { k } = self.durability {
+            let followers = self.voters.len() - 1;
+            if k > followers {
+                return Err(ConfigError::SemiSyncTooLarge { k, followers });
+            }
+        }
+        if self.heartbeat_interval.is_zero() {
+            return Err(ConfigError::Timing("heartbeat interval must be positive"));
+        }
+        if self.election_timeout_min <= self.heartbeat_interval {
+            return Err(ConfigError::Timing(
+                "election timeout must exceed the heartbeat interval",
+            ));
+        }
+        if self.election_timeout_max <= self.election_timeout_min {
+            return Err(ConfigError::Timing(
+                "election timeout max must exceed its min",
+            ));
+        }
+        if self.max_entries_in_flight == 0
+            || self.max_bytes_in_flight == 0
+            || self.max_entries_per_message == 0
+        {
+            return Err(ConfigError::FlowControl);
+        }
+        Ok(())
+    }
+
+    /// Votes needed to win an election.
+    pub fn election_quorum_size(&self) -> usize {
+        self.election_quorum
+            .size(self.voters.len(), self.durability)
+    }
+
+    /// Voters whose contact a leader needs within an election timeout to be
+    /// sure no other leader can have been elected: enough to meet every
+    /// election quorum.
+    pub fn check_quorum_size(&self) -> usize {
+        self.voters.len() + 1 - self.election_quorum_size()
+    }
+
+    /// True when no acknowledged write can be lost by failover.
+    pub fn survives_failover(&self) -> bool {
+        self.durability
+            .survives_failover(self.voters.len(), self.election_quorum)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> Config {
+        Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)])
+    }
+
+    #[test]
+    fn defaults_validate() {
+        assert_eq!(three().validate(), Ok(()));
+    }
+
+    #[test]
+    fn rejects_inconsistent_configs() {
+        let c = three().with_durability(Durability::SemiSync { k: 3 });
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::SemiSyncTooLarge { k: 3, followers: 2 })
+        );
+        let c = three().with_learners([NodeId(2)]);
+        assert_eq!(c.validate(), Err(ConfigError::VoterAndLearner(NodeId(2))));
+        let c = Config::new(NodeId(9), [NodeId(1)]);
+        assert_eq!(c.validate(), Err(ConfigError::NotAMember(NodeId(9))));
+    }
+
+    #[test]
+    fn check_quorum_meets_every_election_quorum() {
+        let c = three();
+        assert_eq!(c.election_quorum_size(), 2);
+        assert_eq!(c.check_quorum_size(), 2);
+        let c = three()
+            .with_durability(Durability::Async)
+            .with_election_quorum(ElectionQuorum::Flexible);
+        assert_eq!(c.election_quorum_size(), 3);
+        assert_eq!(c.check_quorum_size(), 1);
+    }
+}

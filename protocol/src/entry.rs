@@ -1,0 +1,70 @@
+//! Log entries and the state a replica must make durable.
+
+use crate::types::{Epoch, Lsn, NodeId, Position};
+use serde::{Deserialize, Serialize};
+
+/// A host-chosen identifier for a client proposal, echoed in its reply so the
+/// host can match replies to requests.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct RequestId(pub u64);
+
+/// What an entry carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum EntryKind {
+    /// Written by every new leader before anything else, so that it can
+    /// commit an entry of its own epoch (and with it, everything before).
+    Noop,
+    /// An opaque command for the host's state machine. Any replication-log
+    /// format (statement, physical, logical, trigger) rides here as bytes.
+    Command(Vec<u8>),
+}
+
+/// One record of the replicated log.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Entry {
+    /// Epoch of the leader that created the entry.
+    pub epoch: Epoch,
+    /// Index of the entry in the log.
+    pub lsn: Lsn,
+    /// The payload.
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// The entry's place in the log.
+    pub fn position(&self) -> Position {
+        Position::new(self.epoch, self.lsn)
+    }
+
+    /// Payload size in bytes, used for flow control.
+    pub fn payload_len(&self) -> usize {
+        match &self.kind {
+            EntryKind::Noop => 0,
+            EntryKind::Command(bytes) => bytes.len(),
+        }
+    }
+
+    /// The command bytes, if this entry carries a command.
+    pub fn command(&self) -> Option<&[u8]> {
+        match &self.kind {
+            EntryKind::Noop => None,
+            EntryKind::Command(bytes) => Some(bytes),
+        }
+    }
+}
+
+/// The state a replica must persist before it acts on it: the current epoch
+/// and the vote cast in it. Losing either could elect two leaders in one epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct HardState {
+    /// The highest epoch this replica has seen.
+    pub epoch: Epoch,
+    /// The candidate this replica voted for in `epoch`, if any.
+    pub voted_for: Option<NodeId>,
+}

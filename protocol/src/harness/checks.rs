@@ -1,0 +1,178 @@
+//! Safety properties evaluated while a simulated cluster runs.
+
+use crate::entry::{Entry, RequestId};
+use crate::replica::Replica;
+use crate::types::{Epoch, Instant, Lsn, NodeId, Position};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A safety property, named as in the design document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Property {
+    /// At most one leader per epoch.
+    ElectionSafety,
+    /// Same `(epoch, lsn)` in two logs implies identical prefixes.
+    LogMatching,
+    /// Every acknowledged write is in every later leader's log.
+    NoLostAckedWrites,
+    /// No two replicas apply different entries at one lsn.
+    StateMachineSafety,
+    /// Truncation never removes a committed entry.
+    CommittedNeverTruncated,
+}
+
+/// A property found violated, with when and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which property.
+    pub property: Property,
+    /// Simulated time.
+    pub at: Instant,
+    /// What was seen.
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} violated at {}: {}",
+            self.property, self.at, self.detail
+        )
+    }
+}
+
+/// What the checker remembers across steps.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// The leader elected in each epoch.
+    pub leaders: BTreeMap<Epoch, NodeId>,
+    /// The entry applied at each lsn (first applier wins).
+    pub applied: BTreeMap<Lsn, Entry>,
+    /// Acknowledged writes and where they were committed.
+    pub acked: BTreeMap<RequestId, Position>,
+    /// Every violation seen, in order.
+    pub violations: Vec<Violation>,
+}
+
+impl History {
+    fn violate(&mut self, property: Property, at: Instant, detail: String) {
+        self.violations.push(Violation {
+            property,
+            at,
+            detail,
+        });
+    }
+
+    /// `node` became leader of `epoch` with `replica`'s log.
+    pub fn on_leader(&mut self, at: Instant, node: NodeId, epoch: Epoch, replica: &Replica) {
+        if let Some(&other) = self.leaders.get(&epoch) {
+            if other != node {
+                self.violate(
+                    Property::ElectionSafety,
+                    at,
+                    format!("{other} and {node} both lead epoch {epoch}"),
+                );
+            }
+        } else {
+            self.leaders.insert(epoch, node);
+        }
+        let missing: Vec<String> = self
+            .acked
+            .iter()
+            .filter(|(_, p)| p.epoch < epoch && !log_contains(replica, **p))
+            .map(|(r, p)| format!("request {} at {p}", r.0))
+            .collect();
+        if !missing.is_empty() {
+            self.violate(
+                Property::NoLostAckedWrites,
+                at,
+                format!(
+                    "new leader {node} of {epoch} lacks acknowledged {}",
+                    missing.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// `node` applied `entries`.
+    pub fn on_apply(&mut self, at: Instant, node: NodeId, entries: &[Entry]) {
+        for entry in entries {
+            match self.applied.get(&entry.lsn) {
+                Some(first) if first != entry => {
+                    let detail = format!(
+                        "{node} applied {} at lsn {}, another replica applied {}",
+                        entry.position(),
+                        entry.lsn,
+                        first.position()
+                    );
+                    self.violate(Property::StateMachineSafety, at, detail);
+                }
+                Some(_) => {}
+                None => {
+                    self.applied.insert(entry.lsn, entry.clone());
+                }
+            }
+        }
+    }
+
+    /// `node` truncated `discarded`.
+    pub fn on_truncate(&mut self, at: Instant, node: NodeId, discarded: &[Entry]) {
+        for entry in discarded {
+            if self.applied.get(&entry.lsn) == Some(entry) {
+                self.violate(
+                    Property::CommittedNeverTruncated,
+                    at,
+                    format!("{node} truncated committed entry {}", entry.position()),
+                );
+            }
+        }
+    }
+
+    /// The write `request` was acknowledged at `position`.
+    pub fn on_ack(&mut self, request: RequestId, position: Position) {
+        self.acked.insert(request, position);
+    }
+
+    /// Compare every pair of logs.
+    pub fn check_log_matching<'a>(
+        &mut self,
+        at: Instant,
+        replicas: impl Iterator<Item = &'a Replica> + Clone,
+    ) {
+        let all: Vec<&Replica> = replicas.collect();
+        for (i, a) in all.iter().enumerate() {
+            for b in all.iter().skip(i + 1) {
+                if let Some(detail) = log_mismatch(a, b) {
+                    self.violate(Property::LogMatching, at, detail);
+                }
+            }
+        }
+    }
+
+    /// The first violation of `property`, if any.
+    pub fn first(&self, property: Property) -> Option<&Violation> {
+        self.violations.iter().find(|v| v.property == property)
+    }
+}
+
+fn log_contains(replica: &Replica, position: Position) -> bool {
+    replica.entry(position.lsn).map(Entry::position) == Some(position)
+}
+
+/// Where two logs break the log-matching property, if they do.
+fn log_mismatch(a: &Replica, b: &Replica) -> Option<String> {
+    let common = a.entries().len().min(b.entries().len());
+    // Highest lsn at which both hold an entry of the same epoch.
+    let top = (0..common)
+        .rev()
+        .find(|&i| a.entries()[i].epoch == b.entries()[i].epoch)?;
+    let first_diff = (0..=top).find(|&i| a.entries()[i] != b.entries()[i])?;
+    Some(format!(
+        "{} and {} share {} but differ at lsn {}",
+        a.id(),
+        b.id(),
+        a.entries()[top].position(),
+        a.entries()[first_diff].lsn
+    ))
+}

@@ -1,0 +1,210 @@
+//! Failover: failure detection on injected time, pre-vote, votes with the
+//! up-to-date check, check-quorum, and leadership transfer.
+
+use super::{Replica, Role};
+use crate::config::PlantedBug;
+use crate::entry::HardState;
+use crate::types::{Epoch, Instant, NodeId, Position};
+use crate::wire::Message;
+
+impl Replica {
+    /// Time has reached (at least) the deadline from
+    /// [`poll_timeout`](Self::poll_timeout): a follower that has not heard
+    /// from a leader starts an election; a leader sends heartbeats, runs its
+    /// check-quorum round and abandons a stalled leadership transfer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance_time(now);
+        match self.role {
+            Role::Learner => {}
+            Role::Leader => {
+                if self.now >= self.heartbeat_deadline {
+                    self.heartbeat();
+                }
+                if self.config.check_quorum && self.now >= self.check_quorum_deadline {
+                    self.check_quorum();
+                }
+                if let Some((_, deadline)) = self.transfer {
+                    if self.role == Role::Leader && self.now >= deadline {
+                        self.transfer = None;
+                    }
+                }
+            }
+            Role::Follower | Role::PreCandidate | Role::Candidate => {
+                if self.now >= self.election_deadline {
+                    if self.config.pre_vote {
+                        self.pre_campaign();
+                    } else {
+                        self.campaign(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// True while this replica believes a live leader exists (itself or one it
+    /// heard from within the minimum election timeout): with check-quorum on,
+    /// such a replica refuses to help depose it.
+    pub(super) fn in_leader_lease(&self) -> bool {
+        if !self.config.check_quorum {
+            return false;
+        }
+        if self.role == Role::Leader {
+            return true;
+        }
+        self.leader.is_some()
+            && self
+                .last_leader_contact
+                .is_some_and(|t| self.now.since(t) < self.config.election_timeout_min)
+    }
+
+    fn request_votes(&mut self, epoch: Epoch, pre_vote: bool, transfer: bool) {
+        let last = self.log.last();
+        let me = self.config.id;
+        let voters: Vec<NodeId> = self
+            .config
+            .voters
+            .iter()
+            .copied()
+            .filter(|&v| v != me)
+            .collect();
+        for voter in voters {
+            self.send(
+                voter,
+                Message::RequestVote {
+                    epoch,
+                    last,
+                    pre_vote,
+                    transfer,
+                },
+            );
+        }
+    }
+
+    /// Ask whether an election in the next epoch could succeed, without
+    /// changing the epoch (so a returning, partitioned node disrupts no one).
+    fn pre_campaign(&mut self) {
+        self.role = Role::PreCandidate;
+        self.leader = None;
+        self.votes.clear();
+        self.votes.insert(self.config.id);
+        self.reset_election_deadline();
+        self.announce_role();
+        if self.votes.len() >= self.config.election_quorum_size() {
+            self.campaign(false);
+            return;
+        }
+        self.request_votes(self.hard.epoch.next(), true, false);
+    }
+
+    /// Start an election in the next epoch: vote for ourselves, persist that,
+    /// ask every voter.
+    pub(super) fn campaign(&mut self, transfer: bool) {
+        let epoch = self.hard.epoch.next();
+        self.hard = HardState {
+            epoch,
+            voted_for: Some(self.config.id),
+        };
+        self.persist_hard_state();
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.verified = crate::types::Lsn(0);
+        self.votes.clear();
+        self.votes.insert(self.config.id);
+        self.reset_election_deadline();
+        self.announce_role();
+        if self.votes.len() >= self.config.election_quorum_size() {
+            self.become_leader();
+            return;
+        }
+        self.request_votes(epoch, false, transfer);
+    }
+
+    fn up_to_date(&self, candidate_last: Position) -> bool {
+        candidate_last >= self.log.last()
+    }
+
+    pub(super) fn handle_pre_vote_request(&mut self, from: NodeId, epoch: Epoch, last: Position) {
+        let granted = self.is_voter()
+            && epoch > self.hard.epoch
+            && self.up_to_date(last)
+            && !self.in_leader_lease();
+        self.send(
+            from,
+            Message::VoteResponse {
+                epoch: if granted { epoch } else { self.hard.epoch },
+                pre_vote: true,
+                granted,
+            },
+        );
+    }
+
+    pub(super) fn handle_pre_vote_response(&mut self, from: NodeId, epoch: Epoch, granted: bool) {
+        if self.role != Role::PreCandidate {
+            return;
+        }
+        if granted && epoch == self.hard.epoch.next() {
+            if self.config.voters.contains(&from) {
+                self.votes.insert(from);
+            }
+            if self.votes.len() >= self.config.election_quorum_size() {
+                self.campaign(false);
+            }
+        } else if !granted && epoch > self.hard.epoch {
+            self.become_follower(epoch, None);
+        }
+    }
+
+    /// A vote request in our current epoch (after any epoch bump): grant at
+    /// most one vote per epoch, persisted before the reply, and only to a
+    /// candidate at least as up to date as this replica.
+    pub(super) fn handle_vote_request(&mut self, from: NodeId, last: Position) {
+        let can_vote = match self.hard.voted_for {
+            None => true,
+            Some(v) => v == from,
+        };
+        let granted = self.is_voter()
+            && self.role == Role::Follower
+            && can_vote
+            && self.config.voters.contains(&from)
+            && self.vote_check_passes(last);
+        if granted {
+            if self.hard.voted_for != Some(from) {
+                self.hard.voted_for = Some(from);
+                self.persist_hard_state();
+            }
+            self.reset_election_deadline();
+        }
+        self.send(
+            from,
+            Message::VoteResponse {
+                epoch: self.hard.epoch,
+                pre_vote: false,
+                granted,
+            },
+        );
+    }
+
+    fn vote_check_passes(&self, last: Position) -> bool {
+        self.config.planted_bug == Some(PlantedBug::VoteWithoutUpToDateCheck)
+            || self.up_to_date(last)
+    }
+
+    pub(super) fn handle_vote_response(&mut self, from: NodeId, granted: bool) {
+        if self.role != Role::Candidate || !granted {
+            return;
+        }
+        if self.config.voters.contains(&from) {
+            self.votes.insert(from);
+        }
+        if self.votes.len() >= self.config.election_quorum_size() {
+            self.become_leader();
+        }
+    }
+
+    /// The leader asked us to take over: campaign at once, skipping pre-vote.
+    pub(super) fn handle_timeout_now(&mut self, from: NodeId) {
+        if self.role == Role::Follower && self.leader == Some(from) {
+            self.campaign(true);
+        }
+    }
+}

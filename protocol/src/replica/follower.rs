@@ -1,0 +1,180 @@
+//! Following: the log-matching check, divergence and truncation, persisting
+//! before acknowledging, and applying what the leader committed.
+
+use super::{InputError, Output, Replica, Role};
+use crate::entry::Entry;
+use crate::types::{Epoch, Lsn, NodeId, Position};
+use crate::wire::{AppendResult, Message};
+
+/// Reject appends no correct leader would send: entries must follow `prev`
+/// consecutively, with epochs that never decrease, never precede `prev`'s,
+/// and never exceed the leader's own epoch.
+pub(super) fn validate_append(
+    epoch: Epoch,
+    prev: Position,
+    entries: &[Entry],
+) -> Result<(), InputError> {
+    if prev.epoch > epoch {
+        return Err(InputError::MalformedAppend(
+            "prev epoch is newer than the leader's epoch",
+        ));
+    }
+    let mut expected = prev;
+    for entry in entries {
+        if entry.lsn != expected.lsn.next() || expected.lsn.0 == u64::MAX {
+            return Err(InputError::MalformedAppend(
+                "entries are not consecutive after prev",
+            ));
+        }
+        if entry.epoch < expected.epoch || entry.epoch > epoch {
+            return Err(InputError::MalformedAppend(
+                "entry epochs must be non-decreasing and at most the leader's epoch",
+            ));
+        }
+        expected = entry.position();
+    }
+    Ok(())
+}
+
+impl Replica {
+    /// An `Append` in this replica's current epoch.
+    pub(super) fn handle_append(
+        &mut self,
+        from: NodeId,
+        prev: Position,
+        entries: Vec<Entry>,
+        leader_commit: Lsn,
+    ) -> Result<(), InputError> {
+        match self.role {
+            Role::Leader => {
+                return Err(InputError::ConflictingLeader {
+                    from,
+                    epoch: self.hard.epoch,
+                })
+            }
+            Role::PreCandidate | Role::Candidate => {
+                self.become_follower(self.hard.epoch, Some(from))
+            }
+            Role::Follower | Role::Learner => {
+                if self.leader != Some(from) {
+                    self.leader = Some(from);
+                    self.announce_role();
+                }
+            }
+        }
+        self.last_leader_contact = Some(self.now);
+        self.reset_election_deadline();
+
+        if !self.log.contains(prev) {
+            let hint = self.log.last_at_or_below(prev.lsn, prev.epoch);
+            self.send(
+                from,
+                Message::AppendResponse {
+                    epoch: self.hard.epoch,
+                    result: AppendResult::Rejected {
+                        rejected_prev: prev.lsn,
+                        hint,
+                    },
+                },
+            );
+            return Ok(());
+        }
+
+        let through = entries.last().map_or(prev.lsn, |e| e.lsn);
+        let mut fresh = Vec::new();
+        for entry in entries {
+            match self.log.epoch_at(entry.lsn) {
+                Some(epoch) if epoch == entry.epoch => continue,
+                Some(_) => self.truncate_after(entry.lsn.prev()),
+                None => {}
+            }
+            if entry.lsn == self.log.last().lsn.next() {
+                self.log.push(entry.clone());
+                fresh.push(entry);
+            }
+        }
+        if !fresh.is_empty() {
+            self.outputs.push_back(Output::Append { entries: fresh });
+        }
+        self.verified = self.verified.max(through);
+        let commit = leader_commit.min(self.verified);
+        if commit > self.commit {
+            self.commit = commit;
+            self.apply_committed();
+        }
+        self.acknowledge();
+        Ok(())
+    }
+
+    /// Remove everything after `after`, reporting it. Entries at or below the
+    /// commit point can only be removed when the durability policy does not
+    /// survive failover and a new leader lacks them: that loss is reported as
+    /// [`Output::RolledBack`] for the entries already applied.
+    fn truncate_after(&mut self, after: Lsn) {
+        let discarded = self.log.truncate_after(after);
+        if discarded.is_empty() {
+            return;
+        }
+        self.persisted = self.persisted.min(after);
+        self.verified = self.verified.min(after);
+        if after < self.applied {
+            let rolled_back: Vec<Entry> = discarded
+                .iter()
+                .filter(|e| e.lsn <= self.applied)
+                .cloned()
+                .collect();
+            self.applied = after;
+            self.outputs.push_back(Output::RolledBack {
+                entries: rolled_back,
+            });
+        }
+        self.commit = self.commit.min(after);
+        self.outputs
+            .push_back(Output::Truncated { after, discarded });
+    }
+
+    /// Tell the leader how far this replica's log matches its own and is durable.
+    pub(super) fn acknowledge(&mut self) {
+        let Some(leader) = self.leader else {
+            return;
+        };
+        self.send(
+            leader,
+            Message::AppendResponse {
+                epoch: self.hard.epoch,
+                result: AppendResult::Accepted {
+                    matched: self.persisted.min(self.verified),
+                    applied: self.applied,
+                },
+            },
+        );
+    }
+
+    /// Answer a message from an older epoch so its sender learns it was
+    /// superseded; stale responses are dropped.
+    pub(super) fn fence(&mut self, from: NodeId, message: &Message) {
+        let reply = match message {
+            Message::Append { prev, .. } => Message::AppendResponse {
+                epoch: self.hard.epoch,
+                result: AppendResult::Rejected {
+                    rejected_prev: prev.lsn,
+                    hint: Position::ZERO,
+                },
+            },
+            Message::RequestVote { .. } => Message::VoteResponse {
+                epoch: self.hard.epoch,
+                pre_vote: false,
+                granted: false,
+            },
+            Message::TimeoutNow { .. } => Message::AppendResponse {
+                epoch: self.hard.epoch,
+                result: AppendResult::Rejected {
+                    rejected_prev: Lsn(0),
+                    hint: Position::ZERO,
+                },
+            },
+            Message::AppendResponse { .. } | Message::VoteResponse { .. } => return,
+        };
+        self.send(from, reply);
+    }
+}

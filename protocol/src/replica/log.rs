@@ -1,0 +1,212 @@
+//! The in-memory view of the replicated log that a replica reasons about.
+//! The host keeps the durable copy; this mirror is rebuilt from it on restart.
+
+use crate::entry::Entry;
+use crate::types::{Epoch, Lsn, Position};
+
+/// The log: a compacted prefix (summarised by the position of its last
+/// entry) followed by the retained entries, consecutive from `base.lsn + 1`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Log {
+    /// Last position covered by a snapshot (`Position::ZERO` when none).
+    base: Position,
+    entries: Vec<Entry>,
+}
+
+impl Log {
+    /// A log holding `entries`, which must be consecutive from lsn 1;
+    /// entries after the first gap or epoch regression are dropped.
+    pub(crate) fn from_entries(entries: Vec<Entry>) -> Log {
+        let mut log = Log::default();
+        for entry in entries {
+            let last = log.last();
+            if entry.lsn != last.lsn.next() || entry.epoch < last.epoch {
+                break;
+            }
+            log.entries.push(entry);
+        }
+        log
+    }
+
+    /// Position of the last entry (or of the snapshot, or zero).
+    pub(crate) fn last(&self) -> Position {
+        self.entries.last().map_or(self.base, Entry::position)
+    }
+
+    /// The compacted prefix's last position.
+    pub(crate) fn base(&self) -> Position {
+        self.base
+    }
+
+    fn index(&self, lsn: Lsn) -> Option<usize> {
+        let offset = lsn.0.checked_sub(self.base.lsn.0)?.checked_sub(1)?;
+        usize::try_from(offset)
+            .ok()
+            .filter(|&i| i < self.entries.len())
+    }
+
+    /// The entry at `lsn`, if retained.
+    pub(crate) fn get(&self, lsn: Lsn) -> Option<&Entry> {
+        self.index(lsn).and_then(|i| self.entries.get(i))
+    }
+
+    /// The epoch of the entry at `lsn`: known for retained entries, for the
+    /// snapshot's last entry, and for `Lsn(0)`.
+    pub(crate) fn epoch_at(&self, lsn: Lsn) -> Option<Epoch> {
+        if lsn == self.base.lsn {
+            return Some(self.base.epoch);
+        }
+        self.get(lsn).map(|e| e.epoch)
+    }
+
+    /// True when the log holds exactly `position`.
+    pub(crate) fn contains(&self, position: Position) -> bool {
+        self.epoch_at(position.lsn) == Some(position.epoch)
+    }
+
+    /// Append one entry at the end. The caller guarantees consecutiveness.
+    pub(crate) fn push(&mut self, entry: Entry) {
+        debug_assert_eq!(entry.lsn, self.last().lsn.next());
+        self.entries.push(entry);
+    }
+
+    /// Remove every entry after `lsn` and return them, oldest first.
+    /// Entries inside the snapshot are never removed.
+    pub(crate) fn truncate_after(&mut self, lsn: Lsn) -> Vec<Entry> {
+        let keep = usize::try_from(lsn.0.saturating_sub(self.base.lsn.0)).unwrap_or(usize::MAX);
+        if keep >= self.entries.len() {
+            return Vec::new();
+        }
+        self.entries.split_off(keep)
+    }
+
+    /// Up to `max_count` entries from `from` on, stopping before the byte
+    /// budget is exceeded (but always at least one entry when any exists).
+    pub(crate) fn slice(&self, from: Lsn, max_count: usize, max_bytes: usize) -> Vec<Entry> {
+        let Some(start) = self.index(from) else {
+            return Vec::new();
+        };
+        let mut bytes = 0usize;
+        let mut out = Vec::new();
+        for entry in self.entries.iter().skip(start).take(max_count) {
+            bytes = bytes.saturating_add(entry.payload_len());
+            if !out.is_empty() && bytes > max_bytes {
+                break;
+            }
+            out.push(entry.clone());
+        }
+        out
+    }
+
+    /// Entries in `(after, through]`, oldest first (only retained ones).
+    pub(crate) fn range(&self, after: Lsn, through: Lsn) -> Vec<Entry> {
+        self.entries
+            .iter()
+            .filter(|e| e.lsn > after && e.lsn <= through)
+            .cloned()
+            .collect()
+    }
+
+    /// Payload bytes of the entries in `(after, through]`.
+    pub(crate) fn bytes_between(&self, after: Lsn, through: Lsn) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.lsn > after && e.lsn <= through)
+            .map(Entry::payload_len)
+            .sum()
+    }
+
+    /// The last position at or below `lsn` whose epoch is at most `epoch`:
+    /// where two logs can still agree when one holds `(epoch, lsn)` and the
+    /// other does not. Falls back to the snapshot base.
+    pub(crate) fn last_at_or_below(&self, lsn: Lsn, epoch: Epoch) -> Position {
+        let mut l = lsn.min(self.last().lsn);
+        loop {
+            match self.epoch_at(l) {
+                Some(e) if e <= epoch => return Position::new(e, l),
+                Some(_) if l > self.base.lsn => l = l.prev(),
+                _ => return self.base,
+            }
+        }
+    }
+
+    /// All retained entries.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::EntryKind;
+
+    fn log(epochs: &[u64]) -> Log {
+        Log::from_entries(
+            epochs
+                .iter()
+                .enumerate()
+                .map(|(i, &e)| Entry {
+                    epoch: Epoch(e),
+                    lsn: Lsn(i as u64 + 1),
+                    kind: EntryKind::Command(vec![i as u8; 3]),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn contains_and_last() {
+        let l = log(&[1, 1, 2]);
+        assert_eq!(l.last(), Position::new(Epoch(2), Lsn(3)));
+        assert!(l.contains(Position::new(Epoch(1), Lsn(2))));
+        assert!(!l.contains(Position::new(Epoch(2), Lsn(2))));
+        assert!(l.contains(Position::ZERO));
+        assert!(!l.contains(Position::new(Epoch(2), Lsn(4))));
+    }
+
+    #[test]
+    fn truncation_returns_what_it_removed() {
+        let mut l = log(&[1, 1, 2, 2]);
+        let gone = l.truncate_after(Lsn(2));
+        assert_eq!(gone.iter().map(|e| e.lsn.0).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(l.last(), Position::new(Epoch(1), Lsn(2)));
+        assert!(l.truncate_after(Lsn(7)).is_empty());
+    }
+
+    #[test]
+    fn conflict_search_skips_whole_epochs() {
+        let l = log(&[1, 1, 3, 3, 3]);
+        // The leader says (2, 5): our entries of epoch 3 cannot match.
+        assert_eq!(
+            l.last_at_or_below(Lsn(5), Epoch(2)),
+            Position::new(Epoch(1), Lsn(2))
+        );
+        assert_eq!(
+            l.last_at_or_below(Lsn(9), Epoch(3)),
+            Position::new(Epoch(3), Lsn(5))
+        );
+        assert_eq!(l.last_at_or_below(Lsn(5), Epoch(0)), Position::ZERO);
+    }
+
+    #[test]
+    fn slices_respect_count_and_byte_budgets() {
+        let l = log(&[1, 1, 1, 1]);
+        assert_eq!(l.slice(Lsn(2), 2, 100).len(), 2);
+        assert_eq!(l.slice(Lsn(1), 10, 7).len(), 2);
+        assert_eq!(l.slice(Lsn(1), 10, 1).len(), 1, "always at least one");
+        assert!(l.slice(Lsn(5), 10, 100).is_empty());
+        assert!(l.slice(Lsn(0), 10, 100).is_empty());
+    }
+
+    #[test]
+    fn from_entries_stops_at_a_gap() {
+        let mut entries = log(&[1, 1]).entries().to_vec();
+        entries.push(Entry {
+            epoch: Epoch(1),
+            lsn: Lsn(5),
+            kind: EntryKind::Noop,
+        });
+        assert_eq!(Log::from_entries(entries).last().lsn, Lsn(2));
+    }
+}

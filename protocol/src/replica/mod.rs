@@ -1,0 +1,499 @@
+//! The [`Replica`] state machine.
+
+mod failover;
+mod follower;
+mod leader;
+pub(crate) mod log;
+mod output;
+mod progress;
+
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+mod tests;
+
+pub use output::{Output, ProposalOutcome, Role};
+pub use progress::{Progress, ReplicationState};
+
+use crate::config::{Config, ConfigError};
+use crate::entry::{Entry, HardState, RequestId};
+use crate::rng::SplitMix64;
+use crate::types::{Epoch, Instant, Lsn, NodeId, Position};
+use crate::wire::Message;
+use log::Log;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+/// Why a proposal was refused outright (nothing was appended).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum ProposeError {
+    /// This replica is not the leader.
+    #[error("not the leader (leader hint: {leader:?})")]
+    NotLeader {
+        /// The leader this replica believes in, if any.
+        leader: Option<NodeId>,
+    },
+    /// A leadership transfer is in progress.
+    #[error("leadership transfer in progress; retry on the new leader")]
+    TransferInProgress,
+}
+
+/// Why an input was rejected without effect. None of these can be caused by
+/// a correct peer; all of them can be caused by a faulty or hostile one, and
+/// the replica survives every one of them unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum InputError {
+    /// The sender is not a member of the configuration.
+    #[error("message from {0}, which is not a member of the cluster")]
+    UnknownSender(NodeId),
+    /// The sender claims to be this replica.
+    #[error("message claims to come from this replica itself")]
+    FromSelf,
+    /// An append whose entries are not consecutive after `prev`, or whose
+    /// epochs decrease or exceed the sender's epoch.
+    #[error("malformed append: {0}")]
+    MalformedAppend(&'static str),
+    /// A second leader in this replica's own epoch: impossible in a correct
+    /// cluster (at most one leader per epoch).
+    #[error("append from {from} in epoch {epoch}, in which this replica is the leader")]
+    ConflictingLeader {
+        /// The sender.
+        from: NodeId,
+        /// The shared epoch.
+        epoch: Epoch,
+    },
+    /// A leadership transfer to a node that cannot take it.
+    #[error("cannot transfer leadership to {0}: not a voting follower")]
+    BadTransferTarget(NodeId),
+    /// The operation needs the leader role.
+    #[error("only the leader can do this")]
+    NotLeader,
+}
+
+/// What a host passes to rebuild a replica after a crash: exactly what it
+/// had made durable.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Durable {
+    /// The last persisted [`HardState`].
+    pub hard_state: HardState,
+    /// The persisted log, consecutive from lsn 1.
+    pub log: Vec<Entry>,
+    /// How far the host's durable state machine had applied (0 if it keeps
+    /// none and re-applies from the start).
+    pub applied: Lsn,
+}
+
+/// One replica of a leader-based replicated log: a pure, deterministic state
+/// machine in the style of `quinn-proto`'s `Connection`.
+///
+/// # The contract
+///
+/// **Inputs** (each takes the current time `now` explicitly):
+/// - [`propose`](Self::propose): a client write (leader only).
+/// - [`handle_message`](Self::handle_message): a message from a peer.
+/// - [`handle_timeout`](Self::handle_timeout): the deadline from
+///   [`poll_timeout`](Self::poll_timeout) has passed.
+/// - [`handle_persisted`](Self::handle_persisted): the host's log storage is
+///   durable through a position.
+/// - [`transfer_leadership`](Self::transfer_leadership): planned failover.
+///
+/// **Outputs** are pulled: after every input, call
+/// [`poll_output`](Self::poll_output) until it returns `None` and perform each
+/// [`Output`] *in order*; then call [`poll_timeout`](Self::poll_timeout) and
+/// arrange to call `handle_timeout` when it passes.
+///
+/// **Durability rules** (what the host must make durable before what):
+/// - [`Output::PersistHardState`] must be durable before the host performs
+///   any later output (a vote must survive a crash before it is sent).
+/// - [`Output::Truncated`] and [`Output::Append`] change the log; they must
+///   reach storage in the order emitted, but may complete asynchronously:
+///   the host reports completion with `handle_persisted(now, position)`.
+///   Messages may be sent before that; the core itself withholds every
+///   acknowledgement until the entries it acknowledges are reported durable,
+///   and a leader counts its own copy only once it is durable.
+/// - [`Output::Apply`] entries are committed; apply them in order before
+///   reporting this replica's applied position to anyone.
+///
+/// **Time rule**: the core never reads a clock. `now` must never go
+/// backwards between calls (an earlier `now` is treated as the latest one
+/// seen). Election jitter comes from [`Config::seed`], so the same inputs
+/// always produce the same outputs.
+///
+/// **Restart**: rebuild with [`Replica::restart`] from the [`Durable`] state;
+/// volatile state (role, commit point, progress) is recovered from peers.
+///
+/// The whole state is `Clone + Eq + Hash + Debug`, so a model checker can
+/// store and compare replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Replica {
+    config: Config,
+    hard: HardState,
+    log: Log,
+    role: Role,
+    leader: Option<NodeId>,
+    commit: Lsn,
+    applied: Lsn,
+    /// The durable prefix of `log`.
+    persisted: Lsn,
+    /// Follower: highest lsn known to match the current leader's log.
+    verified: Lsn,
+    now: Instant,
+    election_deadline: Instant,
+    heartbeat_deadline: Instant,
+    check_quorum_deadline: Instant,
+    last_leader_contact: Option<Instant>,
+    votes: BTreeSet<NodeId>,
+    progress: BTreeMap<NodeId, Progress>,
+    pending: BTreeMap<Lsn, RequestId>,
+    transfer: Option<(NodeId, Instant)>,
+    rng: SplitMix64,
+    outputs: VecDeque<Output>,
+}
+
+impl Replica {
+    /// A brand-new replica with an empty log, as a follower (or learner).
+    pub fn new(config: Config, now: Instant) -> Result<Replica, ConfigError> {
+        Replica::restart(config, Durable::default(), now)
+    }
+
+    /// Rebuild a replica from what its host made durable before a crash.
+    pub fn restart(config: Config, durable: Durable, now: Instant) -> Result<Replica, ConfigError> {
+        config.validate()?;
+        let log = Log::from_entries(durable.log);
+        let applied = durable.applied.min(log.last().lsn);
+        let role = if config.voters.contains(&config.id) {
+            Role::Follower
+        } else {
+            Role::Learner
+        };
+        let rng = SplitMix64::new(config.seed ^ config.id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut replica = Replica {
+            hard: durable.hard_state,
+            persisted: log.last().lsn,
+            log,
+            role,
+            leader: None,
+            commit: applied,
+            applied,
+            verified: Lsn(0),
+            now,
+            election_deadline: now,
+            heartbeat_deadline: now,
+            check_quorum_deadline: now,
+            last_leader_contact: None,
+            votes: BTreeSet::new(),
+            progress: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            transfer: None,
+            rng,
+            outputs: VecDeque::new(),
+            config,
+        };
+        replica.reset_election_deadline();
+        Ok(replica)
+    }
+
+    // ----- outputs -----------------------------------------------------
+
+    /// The next thing the host must do, or `None` when there is nothing.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called;
+    /// `None` when nothing is time-driven (a learner waits for its leader).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.role {
+            Role::Learner => None,
+            Role::Leader => {
+                let mut t = self.heartbeat_deadline;
+                if self.config.check_quorum {
+                    t = t.min(self.check_quorum_deadline);
+                }
+                if let Some((_, deadline)) = self.transfer {
+                    t = t.min(deadline);
+                }
+                Some(t)
+            }
+            _ => Some(self.election_deadline),
+        }
+    }
+
+    // ----- inputs ------------------------------------------------------
+
+    /// Handle a message from peer `from`.
+    ///
+    /// Messages from an older epoch are fenced (rejected, with this replica's
+    /// epoch in the answer so a deposed leader learns it was superseded); a
+    /// newer epoch makes this replica step down. Returns an error for
+    /// messages no correct peer would send; the replica is then unchanged.
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        from: NodeId,
+        message: Message,
+    ) -> Result<(), InputError> {
+        self.advance_time(now);
+        if from == self.config.id {
+            return Err(InputError::FromSelf);
+        }
+        if !self.is_member(from) {
+            return Err(InputError::UnknownSender(from));
+        }
+        if let Message::Append {
+            epoch,
+            prev,
+            entries,
+            ..
+        } = &message
+        {
+            follower::validate_append(*epoch, *prev, entries)?;
+        }
+        match message {
+            Message::RequestVote {
+                epoch,
+                last,
+                pre_vote: true,
+                ..
+            } => {
+                self.handle_pre_vote_request(from, epoch, last);
+                return Ok(());
+            }
+            Message::VoteResponse {
+                epoch,
+                pre_vote: true,
+                granted,
+            } => {
+                self.handle_pre_vote_response(from, epoch, granted);
+                return Ok(());
+            }
+            _ => {}
+        }
+        let epoch = message.epoch();
+        if epoch > self.hard.epoch {
+            if let Message::RequestVote {
+                transfer: false, ..
+            } = message
+            {
+                if self.in_leader_lease() {
+                    // Leader stickiness: a live leader exists; do not let a
+                    // disruptive candidate depose it.
+                    return Ok(());
+                }
+            }
+            let leader = match message {
+                Message::Append { .. } | Message::TimeoutNow { .. } => Some(from),
+                _ => None,
+            };
+            self.become_follower(epoch, leader);
+        } else if epoch < self.hard.epoch {
+            self.fence(from, &message);
+            return Ok(());
+        }
+        match message {
+            Message::Append {
+                prev,
+                entries,
+                commit,
+                ..
+            } => self.handle_append(from, prev, entries, commit),
+            Message::AppendResponse { result, .. } => {
+                self.handle_append_response(from, result);
+                Ok(())
+            }
+            Message::RequestVote { last, .. } => {
+                self.handle_vote_request(from, last);
+                Ok(())
+            }
+            Message::VoteResponse { granted, .. } => {
+                self.handle_vote_response(from, granted);
+                Ok(())
+            }
+            Message::TimeoutNow { .. } => {
+                self.handle_timeout_now(from);
+                Ok(())
+            }
+        }
+    }
+
+    /// The host's log storage is durable through `through` (every earlier
+    /// `Truncated`/`Append` output up to that entry has reached storage).
+    /// Reports about entries that were since truncated are ignored.
+    pub fn handle_persisted(&mut self, now: Instant, through: Position) {
+        self.advance_time(now);
+        if through.lsn <= self.persisted || !self.log.contains(through) {
+            return;
+        }
+        self.persisted = through.lsn;
+        match self.role {
+            Role::Leader => self.advance_commit(),
+            Role::Follower | Role::Learner => self.acknowledge(),
+            Role::PreCandidate | Role::Candidate => {}
+        }
+    }
+
+    // ----- observers ---------------------------------------------------
+
+    /// This replica's id.
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    /// Current role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    /// Current epoch.
+    pub fn epoch(&self) -> Epoch {
+        self.hard.epoch
+    }
+    /// The state the host must have made durable.
+    pub fn hard_state(&self) -> HardState {
+        self.hard
+    }
+    /// The leader this replica believes in.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+    /// Highest committed lsn known here.
+    pub fn commit(&self) -> Lsn {
+        self.commit
+    }
+    /// Highest lsn handed to the host in an [`Output::Apply`].
+    pub fn applied(&self) -> Lsn {
+        self.applied
+    }
+    /// Highest lsn of the log the host reported durable.
+    pub fn persisted(&self) -> Lsn {
+        self.persisted
+    }
+    /// The last position of the log.
+    pub fn last(&self) -> Position {
+        self.log.last()
+    }
+    /// The last position covered by a snapshot: retained entries start after it.
+    pub fn log_start(&self) -> Position {
+        self.log.base()
+    }
+    /// The retained log entries.
+    pub fn entries(&self) -> &[Entry] {
+        self.log.entries()
+    }
+    /// The entry at `lsn`, if retained.
+    pub fn entry(&self, lsn: Lsn) -> Option<&Entry> {
+        self.log.get(lsn)
+    }
+    /// Leader only: each follower's progress (matched, applied, lag state).
+    pub fn progress(&self) -> &BTreeMap<NodeId, Progress> {
+        &self.progress
+    }
+    /// Leader only: per-follower lag in entries behind the leader's last entry.
+    pub fn follower_lag(&self) -> BTreeMap<NodeId, u64> {
+        let last = self.log.last().lsn;
+        self.progress
+            .iter()
+            .map(|(id, p)| (*id, p.lag(last)))
+            .collect()
+    }
+
+    // ----- shared helpers ----------------------------------------------
+
+    fn advance_time(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    fn is_member(&self, id: NodeId) -> bool {
+        self.config.voters.contains(&id) || self.config.learners.contains(&id)
+    }
+
+    fn is_voter(&self) -> bool {
+        self.config.voters.contains(&self.config.id)
+    }
+
+    /// Peers this replica replicates to when leading: every member but itself.
+    fn peers(&self) -> Vec<NodeId> {
+        self.config
+            .voters
+            .iter()
+            .chain(self.config.learners.iter())
+            .copied()
+            .filter(|&id| id != self.config.id)
+            .collect()
+    }
+
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.outputs.push_back(Output::Send { to, message });
+    }
+
+    fn persist_hard_state(&mut self) {
+        self.outputs.push_back(Output::PersistHardState(self.hard));
+    }
+
+    fn announce_role(&mut self) {
+        self.outputs.push_back(Output::RoleChanged {
+            role: self.role,
+            epoch: self.hard.epoch,
+            leader: self.leader,
+        });
+    }
+
+    fn reset_election_deadline(&mut self) {
+        let min = self.config.election_timeout_min;
+        let span = self
+            .config
+            .election_timeout_max
+            .saturating_sub(min)
+            .as_millis()
+            .max(1);
+        let span = u64::try_from(span).unwrap_or(u64::MAX);
+        let jitter = Duration::from_millis(self.rng.below(span));
+        self.election_deadline = self.now + min + jitter;
+    }
+
+    /// Step down to follower (or learner) in `epoch`, which is at least the
+    /// current one; persists the new epoch (with no vote) if it is newer.
+    fn become_follower(&mut self, epoch: Epoch, leader: Option<NodeId>) {
+        let was_leader = self.role == Role::Leader;
+        if epoch > self.hard.epoch {
+            self.hard = HardState {
+                epoch,
+                voted_for: None,
+            };
+            self.persist_hard_state();
+            self.verified = Lsn(0);
+        }
+        self.role = if self.is_voter() {
+            Role::Follower
+        } else {
+            Role::Learner
+        };
+        self.leader = leader;
+        self.votes.clear();
+        self.progress.clear();
+        self.transfer = None;
+        if was_leader {
+            for (_, request) in std::mem::take(&mut self.pending) {
+                self.outputs.push_back(Output::Reply {
+                    request,
+                    outcome: ProposalOutcome::LeadershipLost { leader },
+                });
+            }
+        }
+        self.reset_election_deadline();
+        self.announce_role();
+    }
+
+    /// Apply every committed entry not yet applied.
+    fn apply_committed(&mut self) {
+        if self.commit > self.applied {
+            let entries = self.log.range(self.applied, self.commit);
+            if let Some(last) = entries.last() {
+                self.applied = last.lsn;
+                self.outputs.push_back(Output::Apply { entries });
+            }
+        }
+    }
+}

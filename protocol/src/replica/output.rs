@@ -1,0 +1,105 @@
+//! What a replica asks its host to do.
+
+use crate::entry::{Entry, HardState, RequestId};
+use crate::types::{Epoch, Lsn, NodeId, Position};
+use crate::wire::Message;
+use serde::{Deserialize, Serialize};
+
+/// The role a replica currently plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Follows a leader (or waits for one).
+    Follower,
+    /// Asking for pre-votes: would the cluster elect me?
+    PreCandidate,
+    /// Asking for votes in a new epoch.
+    Candidate,
+    /// Accepts writes and replicates them.
+    Leader,
+    /// Receives the log but neither votes nor counts for commit.
+    Learner,
+}
+
+/// How a proposal ended, as far as this replica can tell.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ProposalOutcome {
+    /// Committed under the durability policy at this position: the client
+    /// may be acknowledged.
+    Committed(Position),
+    /// This replica is not the leader; try `leader` if known.
+    NotLeader {
+        /// The leader this replica believes in, if any.
+        leader: Option<NodeId>,
+    },
+    /// A leadership transfer is in progress; retry on the new leader.
+    TransferInProgress,
+    /// The replica lost leadership after appending the entry: it may still
+    /// commit under the next leader, or be truncated (reported as
+    /// [`Output::Truncated`]). The client must not be told it succeeded.
+    LeadershipLost {
+        /// The new leader, if known.
+        leader: Option<NodeId>,
+    },
+}
+
+/// One thing the host must do. Perform outputs in the order they are polled.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// Make this hard state durable (fsync) *before performing any later
+    /// output*: a vote or epoch that is forgotten after a crash can elect two
+    /// leaders in one epoch.
+    PersistHardState(HardState),
+    /// Remove every log entry after `after` from durable storage. The removed
+    /// entries are listed so nothing disappears silently. Storage writes
+    /// (`Truncated`, `Append`) must be applied in order; they may complete
+    /// asynchronously, reported with [`Replica::handle_persisted`](crate::Replica::handle_persisted).
+    Truncated {
+        /// The last entry kept.
+        after: Lsn,
+        /// The entries removed, oldest first.
+        discarded: Vec<Entry>,
+    },
+    /// Entries this replica had already applied were discarded because a
+    /// failover under a durability policy that does not survive failover
+    /// lost them. The host must undo their effect (e.g. restore a snapshot
+    /// and re-apply); clients acknowledged for them lost their writes.
+    RolledBack {
+        /// The applied entries that were lost, oldest first.
+        entries: Vec<Entry>,
+    },
+    /// Append these entries to durable storage, after any earlier `Truncated`.
+    Append {
+        /// Consecutive entries.
+        entries: Vec<Entry>,
+    },
+    /// Send a message. Every durability requirement for it is already met by
+    /// earlier outputs: the core emits acknowledgements only after the host
+    /// reported the entries persisted.
+    Send {
+        /// Receiver.
+        to: NodeId,
+        /// The message.
+        message: Message,
+    },
+    /// These entries are committed: apply them to the state machine, in order.
+    Apply {
+        /// Consecutive committed entries.
+        entries: Vec<Entry>,
+    },
+    /// Answer a client proposal.
+    Reply {
+        /// The host's request id from [`Replica::propose`](crate::Replica::propose).
+        request: RequestId,
+        /// The outcome.
+        outcome: ProposalOutcome,
+    },
+    /// The replica's role, epoch or known leader changed.
+    RoleChanged {
+        /// The new role.
+        role: Role,
+        /// The current epoch.
+        epoch: Epoch,
+        /// The leader, if known.
+        leader: Option<NodeId>,
+    },
+}

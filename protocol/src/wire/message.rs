@@ -1,0 +1,121 @@
+//! The messages replicas exchange.
+
+use crate::entry::Entry;
+use crate::types::{Epoch, Lsn, NodeId, Position};
+use serde::{Deserialize, Serialize};
+
+/// A message from one replica to another. Every message carries the
+/// sender's epoch: a receiver rejects messages from an older epoch (fencing)
+/// and steps down when it sees a newer one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Message {
+    /// Leader → follower: entries after `prev`, or a heartbeat when empty.
+    Append {
+        /// The leader's epoch.
+        epoch: Epoch,
+        /// The entry just before `entries` in the leader's log: the follower
+        /// accepts only if its own log holds exactly this position.
+        prev: Position,
+        /// Consecutive entries following `prev`.
+        entries: Vec<Entry>,
+        /// The leader's commit point.
+        commit: Lsn,
+    },
+    /// Follower → leader: the outcome of an `Append`.
+    AppendResponse {
+        /// The responder's epoch.
+        epoch: Epoch,
+        /// What happened.
+        result: AppendResult,
+    },
+    /// Candidate → voter: a (pre-)vote request.
+    RequestVote {
+        /// The epoch the candidate asks to lead (for a pre-vote: the epoch it
+        /// would ask for; the voter does not adopt it).
+        epoch: Epoch,
+        /// The candidate's last log position, for the up-to-date check.
+        last: Position,
+        /// A pre-vote: "would you vote for me?" without changing any state.
+        pre_vote: bool,
+        /// Sent on a leader's request (leadership transfer): voters do not
+        /// ignore it for having heard from a live leader recently.
+        transfer: bool,
+    },
+    /// Voter → candidate.
+    VoteResponse {
+        /// For a granted pre-vote, the epoch asked for; otherwise the voter's epoch.
+        epoch: Epoch,
+        /// Whether this answers a pre-vote.
+        pre_vote: bool,
+        /// Whether the vote was granted.
+        granted: bool,
+    },
+    /// Leader → a caught-up follower: start an election now (leadership transfer).
+    TimeoutNow {
+        /// The leader's epoch.
+        epoch: Epoch,
+    },
+}
+
+/// The outcome of an `Append`, as reported by the follower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum AppendResult {
+    /// The follower's log matches the leader's through `matched`, and it is
+    /// durable there; it has applied through `applied`.
+    Accepted {
+        /// Highest lsn known to match the leader and be persisted.
+        matched: Lsn,
+        /// Highest lsn applied to the follower's state machine.
+        applied: Lsn,
+    },
+    /// The follower's log does not hold `rejected_prev`'s position.
+    Rejected {
+        /// The `prev.lsn` of the append that was rejected.
+        rejected_prev: Lsn,
+        /// Where the leader should look for the divergence point: the
+        /// follower's last entry at or below `rejected_prev` whose epoch is at
+        /// most the rejected prev's epoch (or its last entry when shorter).
+        hint: Position,
+    },
+}
+
+impl Message {
+    /// The epoch the message carries.
+    pub fn epoch(&self) -> Epoch {
+        match self {
+            Message::Append { epoch, .. }
+            | Message::AppendResponse { epoch, .. }
+            | Message::RequestVote { epoch, .. }
+            | Message::VoteResponse { epoch, .. }
+            | Message::TimeoutNow { epoch } => *epoch,
+        }
+    }
+
+    /// A short name for traces.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Append { entries, .. } if entries.is_empty() => "Heartbeat",
+            Message::Append { .. } => "Append",
+            Message::AppendResponse { .. } => "AppendResponse",
+            Message::RequestVote { pre_vote: true, .. } => "PreVote",
+            Message::RequestVote { .. } => "RequestVote",
+            Message::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
+            Message::VoteResponse { .. } => "VoteResponse",
+            Message::TimeoutNow { .. } => "TimeoutNow",
+        }
+    }
+}
+
+/// A message with its addressing, as a host would put it on the network.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Envelope {
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// The message.
+    pub message: Message,
+}

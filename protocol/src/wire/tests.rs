@@ -1,0 +1,126 @@
+use super::*;
+use crate::entry::{Entry, EntryKind};
+use crate::types::{Epoch, Lsn, NodeId, Position};
+use proptest::prelude::*;
+
+fn position() -> impl Strategy<Value = Position> {
+    (any::<u64>(), any::<u64>()).prop_map(|(e, l)| Position::new(Epoch(e), Lsn(l)))
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    (
+        any::<u64>(),
+        any::<u64>(),
+        proptest::option::of(proptest::collection::vec(any::<u8>(), 0..16)),
+    )
+        .prop_map(|(e, l, data)| Entry {
+            epoch: Epoch(e),
+            lsn: Lsn(l),
+            kind: data.map_or(EntryKind::Noop, EntryKind::Command),
+        })
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    let epoch = any::<u64>().prop_map(Epoch);
+    prop_oneof![
+        (
+            epoch.clone(),
+            position(),
+            proptest::collection::vec(entry(), 0..4),
+            any::<u64>()
+        )
+            .prop_map(|(epoch, prev, entries, c)| Message::Append {
+                epoch,
+                prev,
+                entries,
+                commit: Lsn(c)
+            }),
+        (epoch.clone(), any::<u64>(), any::<u64>()).prop_map(|(epoch, m, a)| {
+            Message::AppendResponse {
+                epoch,
+                result: AppendResult::Accepted {
+                    matched: Lsn(m),
+                    applied: Lsn(a),
+                },
+            }
+        }),
+        (epoch.clone(), any::<u64>(), position()).prop_map(|(epoch, r, hint)| {
+            Message::AppendResponse {
+                epoch,
+                result: AppendResult::Rejected {
+                    rejected_prev: Lsn(r),
+                    hint,
+                },
+            }
+        }),
+        (epoch.clone(), position(), any::<bool>(), any::<bool>()).prop_map(
+            |(epoch, last, pre_vote, transfer)| Message::RequestVote {
+                epoch,
+                last,
+                pre_vote,
+                transfer
+            }
+        ),
+        (epoch.clone(), any::<bool>(), any::<bool>()).prop_map(|(epoch, pre_vote, granted)| {
+            Message::VoteResponse {
+                epoch,
+                pre_vote,
+                granted,
+            }
+        }),
+        epoch.prop_map(|epoch| Message::TimeoutNow { epoch }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn decode_inverts_encode(from in any::<u64>(), to in any::<u64>(), message in message()) {
+        let envelope = Envelope { from: NodeId(from), to: NodeId(to), message };
+        let bytes = encode(&envelope).expect("plain data encodes");
+        prop_assert_eq!(decode(&bytes), Ok(envelope));
+    }
+
+    #[test]
+    fn decode_is_total_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        // Any outcome is fine as long as it is a value or a typed error.
+        let _ = decode(&bytes);
+    }
+
+    #[test]
+    fn truncated_encodings_are_rejected(message in message(), cut in any::<prop::sample::Index>()) {
+        let envelope = Envelope { from: NodeId(1), to: NodeId(2), message };
+        let bytes = encode(&envelope).expect("plain data encodes");
+        let cut = cut.index(bytes.len());
+        prop_assert!(decode(&bytes[..cut]).is_err());
+    }
+}
+
+#[test]
+fn wrong_version_and_trailing_bytes_are_typed_errors() {
+    let envelope = Envelope {
+        from: NodeId(1),
+        to: NodeId(2),
+        message: Message::TimeoutNow { epoch: Epoch(3) },
+    };
+    let mut bytes = encode(&envelope).unwrap();
+    bytes.push(0);
+    assert_eq!(decode(&bytes), Err(WireError::Trailing(1)));
+    bytes[0] = 9;
+    assert_eq!(
+        decode(&bytes),
+        Err(WireError::Version {
+            found: 9,
+            expected: WIRE_VERSION
+        })
+    );
+    assert_eq!(decode(&[]), Err(WireError::Empty));
+}
+
+#[test]
+fn a_hostile_length_prefix_is_rejected_without_allocating_it() {
+    // An Append claiming u64::MAX entries in a handful of bytes.
+    let mut bytes = vec![WIRE_VERSION, 1, 2, 0, 1, 1, 1];
+    bytes.extend([0xff; 9]);
+    bytes.push(0x01);
+    assert!(matches!(decode(&bytes), Err(WireError::Malformed(_))));
+}
