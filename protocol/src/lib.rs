@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "sync")]
+pub mod sync;
 pub mod types;
 
 pub use types::{Epoch, Instant, Lsn, NodeId, Position};
