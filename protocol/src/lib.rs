@@ -71,6 +71,8 @@ pub mod entry;
 pub mod harness;
 pub mod replica;
 pub mod rng;
+#[cfg(feature = "sync")]
+pub mod sync;
 pub mod types;
 pub mod wire;
 
