@@ -18,7 +18,7 @@ impl std::fmt::Display for RequestId {
 }
 
 /// What an entry carries.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum EntryKind {
     /// Written by every new leader before anything else, so that it can
@@ -30,7 +30,7 @@ pub enum EntryKind {
 }
 
 /// One record of the replicated log.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Entry {
     /// Epoch of the leader that created the entry.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A message from one replica to another. Every message carries the
 /// sender's epoch: a receiver rejects messages from an older epoch (fencing)
 /// and steps down when it sees a newer one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Message {
     /// Leader → follower: entries after `prev`, or a heartbeat when empty.
@@ -59,7 +59,7 @@ pub enum Message {
 }
 
 /// The outcome of an `Append`, as reported by the follower.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum AppendResult {
     /// The follower's log matches the leader's through `matched`, and it is
@@ -109,7 +109,7 @@ impl Message {
 }
 
 /// A message with its addressing, as a host would put it on the network.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Envelope {
     /// Sender.
