@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod formats;
 pub mod types;
 
 pub use types::{Epoch, Instant, Lsn, NodeId, Position};
