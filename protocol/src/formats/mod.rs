@@ -6,10 +6,28 @@
 //! - [`codec`]: bounds-checked helpers the record bodies are built from.
 //! - [`store`]: the reference table store the logs are produced from and
 //!   applied to.
+//! - [`statement`]: statement-based replication with fixed nondeterminism.
+//! - [`physical`]: WAL shipping of page bytes, tied to the storage format.
+//!
+//! Every format offers `encode(&record) -> Vec<u8>` (a framed record) and a
+//! total `decode(&[u8]) -> Result<record, DecodeError>`.
 
 pub mod codec;
+mod error;
 pub mod frame;
+pub mod physical;
+pub mod statement;
 pub mod store;
 
 pub use codec::BodyError;
+pub use error::DecodeError;
 pub use frame::{Frame, FrameError, RecordKind};
+
+#[cfg(test)]
+mod testing;
+
+#[cfg(test)]
+mod statement_tests;
+
+#[cfg(test)]
+mod physical_tests;
