@@ -8,6 +8,7 @@
 //!   applied to.
 //! - [`statement`]: statement-based replication with fixed nondeterminism.
 //! - [`physical`]: WAL shipping of page bytes, tied to the storage format.
+//! - [`logical`]: row-based change events (CDC), with a JSON lines export.
 //!
 //! Every format offers `encode(&record) -> Vec<u8>` (a framed record) and a
 //! total `decode(&[u8]) -> Result<record, DecodeError>`.
@@ -15,6 +16,7 @@
 pub mod codec;
 mod error;
 pub mod frame;
+pub mod logical;
 pub mod physical;
 pub mod statement;
 pub mod store;

@@ -1,7 +1,7 @@
 //! Test support: random workloads for the reference store, a leader that
 //! runs them, and proptest strategies for record parts.
 
-use super::store::{Execution, FixedValues, SeededNondeterminism, Store, Table, Value};
+use super::store::{Execution, FixedValues, RowImage, SeededNondeterminism, Store, Table, Value};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -60,6 +60,20 @@ pub(crate) fn contents(store: &Store) -> Contents {
             )
         })
         .collect()
+}
+
+/// Any column value.
+pub(crate) fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<i64>().prop_map(Value::Int),
+        ".{0,12}".prop_map(Value::Text),
+    ]
+}
+
+/// Any row image.
+pub(crate) fn row_image() -> impl Strategy<Value = RowImage> {
+    proptest::collection::vec(("[a-z_]{0,6}", value()), 0..5).prop_map(RowImage)
 }
 
 /// Any set of fixed values.
