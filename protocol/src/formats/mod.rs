@@ -9,6 +9,7 @@
 //! - [`statement`]: statement-based replication with fixed nondeterminism.
 //! - [`physical`]: WAL shipping of page bytes, tied to the storage format.
 //! - [`logical`]: row-based change events (CDC), with a JSON lines export.
+//! - [`trigger`]: change-table rows written by user-defined triggers.
 //!
 //! Every format offers `encode(&record) -> Vec<u8>` (a framed record) and a
 //! total `decode(&[u8]) -> Result<record, DecodeError>`.
@@ -20,6 +21,7 @@ pub mod logical;
 pub mod physical;
 pub mod statement;
 pub mod store;
+pub mod trigger;
 
 pub use codec::BodyError;
 pub use error::DecodeError;
