@@ -35,3 +35,6 @@ mod statement_tests;
 
 #[cfg(test)]
 mod physical_tests;
+
+#[cfg(test)]
+mod totality_tests;

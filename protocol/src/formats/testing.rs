@@ -97,3 +97,13 @@ pub(crate) fn flip(bytes: &mut [u8], bit: usize) {
         *byte ^= 1 << (bit % 8);
     }
 }
+
+/// Every format's decoder, for totality checks.
+pub(crate) fn decode_with_every_format(bytes: &[u8]) -> [bool; 4] {
+    [
+        super::statement::decode(bytes).is_ok(),
+        super::physical::decode(bytes).is_ok(),
+        super::logical::decode(bytes).is_ok(),
+        super::trigger::decode(bytes).is_ok(),
+    ]
+}
