@@ -67,6 +67,7 @@
 pub mod config;
 pub mod durability;
 pub mod entry;
+pub mod formats;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
 pub mod replica;
