@@ -1,4 +1,5 @@
-//! Loom models of the hand-off between client threads and the driver.
+//! Loom models of the hand-off between client threads and the driver
+//! (the models of [`Driver`] itself are in `driver_loom_models.rs`).
 //!
 //! Run with `scripts/loom.sh` (or
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release -p steadfast --lib sync -- --nocapture`).
@@ -6,7 +7,7 @@
 //! loom threads, and every lock comes from [`super::shim`]; loom reports a
 //! lost wake-up as a deadlock (every thread blocked).
 
-use super::shim::{Arc, Condvar, Mutex};
+use super::shim::Arc;
 use super::*;
 use crate::{Epoch, Lsn, Position};
 use loom::thread;
@@ -45,7 +46,7 @@ fn run(model: impl Fn() + Sync + Send + 'static) -> (usize, Result<(), String>) 
 }
 
 /// Runs a model that must pass, and prints its explored execution count.
-fn explore(name: &str, model: impl Fn() + Sync + Send + 'static) {
+pub(super) fn explore(name: &str, model: impl Fn() + Sync + Send + 'static) {
     let (explored, verdict) = run(model);
     println!("loom model {name}: {explored} executions explored");
     if let Err(failure) = verdict {
@@ -200,61 +201,6 @@ fn a_ticket_completes_exactly_once() {
             "exactly one delivery, and it is the one seen"
         );
         assert_eq!(ticket.wait(), seen, "the outcome never changes");
-    });
-}
-
-/// A stand-in for the replica the future `Driver` will own: proposals go in
-/// under one lock, and the driver drains them. Not the real core.
-#[derive(Default)]
-struct StandInCore {
-    proposals: Vec<RequestId>,
-    last_lsn: u64,
-}
-
-#[test]
-fn proposing_and_publishing_do_not_deadlock() {
-    explore("proposing_and_publishing_do_not_deadlock", || {
-        let core = Arc::new((Mutex::new(StandInCore::default()), Condvar::new()));
-        let watch = Arc::new(PositionWatch::new());
-        let tickets = Arc::new(Tickets::new());
-        let clients: Vec<_> = [RequestId(1), RequestId(2)]
-            .into_iter()
-            .map(|id| {
-                let (core, watch, tickets) = (core.clone(), watch.clone(), tickets.clone());
-                thread::spawn(move || {
-                    // Register before proposing (see the module docs).
-                    let ticket = tickets.register(id).unwrap();
-                    core.0.lock().unwrap().proposals.push(id);
-                    core.1.notify_one();
-                    let Outcome::Committed(at) = ticket.wait() else {
-                        panic!("{id} was not committed");
-                    };
-                    // Read-your-writes: the write is applied before we read.
-                    let applied = watch.wait(Mark::Applied, at.lsn).unwrap();
-                    assert!(applied.lsn >= at.lsn);
-                })
-            })
-            .collect();
-        // The driver: drains proposals and, while still holding the core's
-        // lock, publishes and completes (core lock, then the leaf locks).
-        let mut handled = 0;
-        while handled < clients.len() {
-            let mut state = core.0.lock().unwrap();
-            while state.proposals.is_empty() {
-                state = core.1.wait(state).unwrap();
-            }
-            for id in std::mem::take(&mut state.proposals) {
-                state.last_lsn += 1;
-                let at = pos(1, state.last_lsn);
-                watch.publish_committed(at).unwrap();
-                tickets.complete(id, Outcome::Committed(at)).unwrap();
-                watch.publish_applied(at).unwrap();
-                handled += 1;
-            }
-        }
-        for client in clients {
-            client.join().unwrap();
-        }
     });
 }
 

@@ -12,8 +12,12 @@
 //! - [`Tickets`]: a proposer registers a [`RequestId`] and gets a [`Ticket`];
 //!   the driver completes it exactly once with an [`Outcome`]; closing fails
 //!   every outstanding ticket.
+//! - [`Driver`]: owns the [`Replica`](crate::Replica) behind one lock,
+//!   serialises inputs from many threads, hands proposers a [`Ticket`], and
+//!   pumps the outputs to the host in order while completing tickets and
+//!   publishing progress itself.
 //!
-//! Both are std-only (feature `sync`, on by default) and checked with loom:
+//! All are std-only (feature `sync`, on by default) and checked with loom:
 //! see `src/sync/loom_models.rs` and `scripts/loom.sh`.
 //!
 //! ```
@@ -40,50 +44,62 @@
 //! assert_eq!(client.join().unwrap(), at);
 //! ```
 //!
-//! # Where the driver goes
+//! # The driver
 //!
-//! The `Driver` that will own the replica is not built yet; it will live in
-//! this module (`driver.rs`) and compose the pieces like this:
+//! [`Driver`] composes the pieces around one [`Replica`](crate::Replica):
 //!
 //! ```text
 //! struct Driver {
-//!     replica: shim::Mutex<Replica>,   // the sans-io core, behind one lock
-//!     watch: PositionWatch,            // committed / applied, for readers
-//!     tickets: Tickets,                // one per in-flight proposal
+//!     core: shim::Mutex<Core>,   // the replica, its queued outputs, open proposals
+//!     work: shim::Condvar,       // "outputs are queued", for the pumping thread
+//!     pumping: shim::Mutex<()>,  // one pump at a time, so outputs stay in order
+//!     watch: PositionWatch,      // committed / applied, for readers
+//!     tickets: Tickets,          // one per open proposal
 //! }
-//! // client thread:  let t = tickets.register(id)?;  replica.lock().propose(now, id, ..);  t.wait()
-//! // driver thread:  lock replica, drain poll_output(); for each output:
-//! //                 commit advanced  -> watch.publish_committed(p)
-//! //                 entry applied    -> watch.publish_applied(p)
-//! //                 reply to id      -> tickets.complete(id, outcome)
-//! //                 truncated ids    -> tickets.complete(id, Outcome::Failed(Failure::Truncated{..}))
-//! //                 stepped down     -> tickets.close(CloseReason::SteppedDown{..})
+//! // client thread:  driver.propose(now, id, command)?.wait()
+//! //                   = tickets.register(id); lock core; replica.propose(..)
+//! // any thread:     driver.handle_message / handle_timeout / handle_persisted
+//! // driver thread:  driver.wait_for_outputs(); driver.pump(|output| perform(output))
+//! //                   commit point        -> watch.publish_committed(p)   (before the batch)
+//! //                   Apply performed     -> watch.publish_applied(last)  (after the sink)
+//! //                   Reply performed     -> tickets.complete(id, outcome)
+//! //                   Truncated performed -> tickets.complete(id, Failed(Truncated{..}))
+//! //                   LeadershipLost      -> ticket stays open, in doubt, until its entry
+//! //                                          is applied here (Committed) or truncated
+//! //                   shutdown()          -> tickets.close(ShutDown), watch.close(ShutDown)
 //! ```
 //!
-//! Two rules make that composition safe, and the loom model
-//! `proposing_and_publishing_do_not_deadlock` checks them with a stand-in
-//! for the replica:
+//! A step-down is not a shutdown: the driver closes nothing when the node
+//! loses leadership (see [`Driver`] for what waiters see).
+//!
+//! Two rules make that composition safe; the loom models
+//! `driver_proposals_commit_exactly_once` and `driver_shutdown_races_a_proposal`
+//! check them on the real `Driver` and `Replica`:
 //!
 //! 1. **Register before proposing.** A ticket registered after the proposal
 //!    reached the core could be completed before it exists; the completion
 //!    would then report [`CompleteError::NotOutstanding`] and the client
 //!    would wait for nothing.
-//! 2. **Lock order.** The replica lock may be held while calling
-//!    [`PositionWatch`] or [`Tickets`]; the reverse cannot happen because no
+//! 2. **Lock order.** pump lock, then replica lock, then the locks inside
+//!    [`PositionWatch`] and [`Tickets`]. The reverse cannot happen because no
 //!    method of theirs calls out (no callbacks) while holding its own lock.
 //!    Their internal locks are leaves: `Tickets` takes its registry lock and
 //!    then, after releasing it, one ticket's lock.
 //!
-//! Every primitive comes from the private `shim` module, so the driver's replica lock will be
-//! loom-checked along with everything here.
+//! Every primitive comes from the private `shim` module, so the driver's
+//! locks are loom-checked along with everything here.
 
+mod driver;
 mod shim;
 mod tickets;
 mod watch;
 
 #[cfg(all(test, loom))]
+mod driver_loom_models;
+#[cfg(all(test, loom))]
 mod loom_models;
 
+pub use driver::{Driver, ProposeRefused};
 pub use tickets::{CompleteError, Failure, Outcome, RegisterError, RequestId, Ticket, Tickets};
 pub use watch::{Mark, PositionWatch, PublishError, WaitError};
 

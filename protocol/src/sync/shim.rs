@@ -7,8 +7,8 @@
 //! `std::sync::Mutex` elsewhere would be invisible to loom and would make its
 //! verdicts meaningless.
 
-// The façade re-exports a little more than the current pieces use (atomics,
-// `Arc`), so that the tests and the future `Driver` take them from here too.
+// The façade re-exports a little more than the pieces themselves use
+// (atomics, `Arc`), so that the tests and loom models take them from here too.
 #![allow(unused_imports)]
 
 #[cfg(loom)]

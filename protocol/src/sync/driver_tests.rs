@@ -1,0 +1,227 @@
+use super::*;
+use crate::sync::{Mark, WaitError};
+use crate::wire::AppendResult;
+use crate::{Config, Entry, EntryKind, Epoch, Role};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+const NOW: Instant = Instant(1_000);
+
+fn pos(epoch: u64, lsn: u64) -> Position {
+    Position::new(Epoch(epoch), Lsn(lsn))
+}
+
+/// A host that "persists" every append at once and records what it applied.
+fn perform<'a>(driver: &'a Driver, applied: &'a mut Vec<Position>) -> impl FnMut(Output) + 'a {
+    move |output| match output {
+        Output::Append { entries } => {
+            if let Some(last) = entries.last() {
+                driver.handle_persisted(NOW, last.position());
+            }
+        }
+        Output::Apply { entries } => applied.extend(entries.iter().map(Entry::position)),
+        _ => {}
+    }
+}
+
+/// A single-node driver that has elected itself and committed its no-op.
+fn single_node_leader() -> Driver {
+    let config = Config::new(NodeId(1), [NodeId(1)]);
+    let driver = Driver::new(Replica::new(config, Instant(0)).unwrap());
+    driver.handle_timeout(NOW);
+    let mut applied = Vec::new();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(driver.with_replica(Replica::role), Role::Leader);
+    assert_eq!(applied, vec![pos(1, 1)], "the leader's no-op");
+    driver
+}
+
+#[test]
+fn concurrent_proposals_all_commit_at_distinct_positions() {
+    let driver = Arc::new(single_node_leader());
+    let done = Arc::new(AtomicBool::new(false));
+    let pumper = {
+        let (driver, done) = (Arc::clone(&driver), Arc::clone(&done));
+        thread::spawn(move || {
+            let mut applied = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                if driver.wait_for_outputs_timeout(Duration::from_millis(5)) {
+                    driver.pump(perform(&driver, &mut applied));
+                }
+            }
+            applied
+        })
+    };
+    let clients: Vec<_> = (0..4u64)
+        .map(|client| {
+            let driver = Arc::clone(&driver);
+            thread::spawn(move || {
+                (0..25u64)
+                    .map(|n| {
+                        let id = RequestId(client * 100 + n);
+                        let ticket = driver.propose(NOW, id, vec![1]).unwrap();
+                        let Outcome::Committed(at) = ticket.wait() else {
+                            panic!("{id} did not commit");
+                        };
+                        // The Apply was performed before the ticket completed.
+                        assert!(driver.watch().current(Mark::Applied).lsn >= at.lsn);
+                        at
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let positions: Vec<Position> = clients
+        .into_iter()
+        .flat_map(|client| client.join().unwrap())
+        .collect();
+    done.store(true, Ordering::SeqCst);
+    let applied = pumper.join().unwrap();
+    let distinct: BTreeSet<Position> = positions.iter().copied().collect();
+    assert_eq!(distinct.len(), 100, "every write has its own position");
+    assert!(distinct.iter().all(|p| p.epoch == Epoch(1)));
+    let expected: Vec<Position> = (2..=101).map(|lsn| pos(1, lsn)).collect();
+    assert_eq!(applied, expected, "applied once each, in log order");
+    assert_eq!(driver.outstanding(), 0);
+    assert_eq!(driver.watch().current(Mark::Committed), pos(1, 101));
+}
+
+#[test]
+fn a_refused_proposal_leaves_no_registration() {
+    let config = Config::new(NodeId(1), [NodeId(1)]);
+    let driver = Driver::new(Replica::new(config, Instant(0)).unwrap());
+    assert_eq!(
+        driver
+            .propose(Instant(0), RequestId(1), vec![])
+            .unwrap_err(),
+        ProposeRefused::Core(ProposeError::NotLeader { leader: None })
+    );
+    assert_eq!(driver.outstanding(), 0);
+    assert!(
+        !driver.wait_for_outputs_timeout(Duration::ZERO),
+        "nothing to do"
+    );
+    // The same id is usable once the node leads.
+    let driver = single_node_leader();
+    assert!(driver.propose(NOW, RequestId(1), vec![]).is_ok());
+}
+
+#[test]
+fn a_request_id_in_flight_is_refused() {
+    let driver = single_node_leader();
+    let _first = driver.propose(NOW, RequestId(5), vec![]).unwrap();
+    assert_eq!(
+        driver.propose(NOW, RequestId(5), vec![]).unwrap_err(),
+        ProposeRefused::Register(RegisterError::Duplicate(RequestId(5)))
+    );
+    assert_eq!(driver.outstanding(), 1);
+    assert_eq!(driver.with_replica(Replica::last), pos(1, 2), "one append");
+}
+
+#[test]
+fn shutdown_abandons_open_tickets_and_wakes_everyone() {
+    let driver = Arc::new(single_node_leader());
+    let ticket = driver.propose(NOW, RequestId(1), vec![]).unwrap();
+    let reader = {
+        let driver = Arc::clone(&driver);
+        thread::spawn(move || driver.watch().wait(Mark::Applied, Lsn(2)))
+    };
+    driver.shutdown();
+    assert_eq!(
+        ticket.wait(),
+        Outcome::Failed(Failure::Abandoned(CloseReason::ShutDown))
+    );
+    assert!(matches!(
+        reader.join().unwrap(),
+        Err(WaitError::Closed {
+            reason: CloseReason::ShutDown,
+            ..
+        })
+    ));
+    assert_eq!(
+        driver.propose(NOW, RequestId(2), vec![]).unwrap_err(),
+        ProposeRefused::Register(RegisterError::Closed(CloseReason::ShutDown))
+    );
+    // Queued outputs can still be pumped, then there is nothing to wait for.
+    assert!(driver.pump(|_| {}) > 0);
+    assert!(!driver.wait_for_outputs());
+}
+
+/// Node 1 of three, leading epoch 1 with its no-op committed (node 2 voted
+/// and acknowledged), and proposals 10 and 11 appended at lsn 2 and 3.
+fn three_node_leader_with_two_proposals() -> (Driver, Ticket, Ticket) {
+    let ids = [NodeId(1), NodeId(2), NodeId(3)];
+    let driver = Driver::new(Replica::new(Config::new(NodeId(1), ids), Instant(0)).unwrap());
+    let vote = |pre_vote| Message::VoteResponse {
+        epoch: Epoch(1),
+        pre_vote,
+        granted: true,
+    };
+    driver.handle_timeout(NOW);
+    driver.handle_message(NOW, NodeId(2), vote(true)).unwrap();
+    driver.handle_message(NOW, NodeId(2), vote(false)).unwrap();
+    let ack = Message::AppendResponse {
+        epoch: Epoch(1),
+        result: AppendResult::Accepted {
+            matched: Lsn(1),
+            applied: Lsn(0),
+        },
+    };
+    driver.handle_message(NOW, NodeId(2), ack).unwrap();
+    let ten = driver.propose(NOW, RequestId(10), vec![10]).unwrap();
+    let eleven = driver.propose(NOW, RequestId(11), vec![11]).unwrap();
+    let mut applied = Vec::new();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(applied, vec![pos(1, 1)]);
+    assert_eq!(driver.with_replica(Replica::last), pos(1, 3));
+    (driver, ten, eleven)
+}
+
+#[test]
+fn after_a_step_down_tickets_wait_for_a_definite_outcome() {
+    let (driver, ten, eleven) = three_node_leader_with_two_proposals();
+    // Node 2 leads epoch 2; its first heartbeat deposes node 1.
+    let heartbeat = Message::Append {
+        epoch: Epoch(2),
+        prev: pos(1, 1),
+        entries: vec![],
+        commit: Lsn(1),
+    };
+    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    let mut applied = Vec::new();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(driver.with_replica(Replica::role), Role::Follower);
+    assert_eq!((ten.outcome(), eleven.outcome()), (None, None), "in doubt");
+    assert_eq!(driver.outstanding(), 2);
+    assert_eq!(
+        driver.watch().closed(),
+        None,
+        "a step-down is not a shutdown"
+    );
+    // Node 2 kept lsn 2 but not lsn 3, and commits through its own no-op.
+    let noop = Entry {
+        epoch: Epoch(2),
+        lsn: Lsn(3),
+        kind: EntryKind::Noop,
+    };
+    let append = Message::Append {
+        epoch: Epoch(2),
+        prev: pos(1, 2),
+        entries: vec![noop],
+        commit: Lsn(3),
+    };
+    driver.handle_message(NOW, NodeId(2), append).unwrap();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(
+        eleven.wait(),
+        Outcome::Failed(Failure::Truncated {
+            position: pos(1, 3)
+        })
+    );
+    assert_eq!(ten.wait(), Outcome::Committed(pos(1, 2)));
+    assert_eq!(applied, vec![pos(1, 2), pos(2, 3)]);
+    assert_eq!(driver.outstanding(), 0);
+    assert_eq!(driver.watch().current(Mark::Applied), pos(2, 3));
+}
