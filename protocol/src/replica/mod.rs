@@ -334,6 +334,10 @@ impl Replica {
 
     // ----- observers ---------------------------------------------------
 
+    /// The latest time this replica has been given.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
     /// This replica's id.
     pub fn id(&self) -> NodeId {
         self.config.id

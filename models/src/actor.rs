@@ -1,0 +1,353 @@
+//! Stateright actors wrapping the real [`steadfast::Replica`] (servers) and
+//! register clients. The server actor is a host: it persists, applies and
+//! sends exactly what the replica's outputs say, in order, and rebuilds the
+//! replica from its durable state after a crash. No protocol logic lives here.
+
+use crate::command::{holds_request, register_at, Command, Value};
+use stateright::actor::{model_timeout, Actor, Id, Out};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use steadfast::{
+    Config, Durable, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome,
+    Replica, RequestId,
+};
+
+/// Messages in the model: replica-to-replica protocol messages, and the
+/// client protocol of a replicated register.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Msg {
+    /// A protocol message between replicas.
+    Peer(Message),
+    /// Client → every server: write `value` (served by whichever is leader).
+    Put {
+        /// Request id.
+        request: u64,
+        /// Value.
+        value: Value,
+    },
+    /// Client → every server: read (ordered through the log).
+    Get {
+        /// Request id.
+        request: u64,
+    },
+    /// Server → client: the write is committed at `at` under the policy.
+    PutOk {
+        /// Request id.
+        request: u64,
+        /// Where it committed.
+        at: Position,
+    },
+    /// Server → client: the read's value.
+    GetOk {
+        /// Request id.
+        request: u64,
+        /// The value read.
+        value: Value,
+    },
+}
+
+/// The one timer a server has: "call `handle_timeout` at the replica's deadline".
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tick;
+
+/// Facts about a server's past that the properties need and that survive
+/// crashes (an auditor's notebook, not protocol state).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Ghost {
+    /// Every entry this server ever applied, by lsn.
+    pub ever_applied: BTreeMap<Lsn, Epoch>,
+    /// An entry this server had committed or applied and then truncated.
+    pub truncated_committed: Option<Position>,
+    /// An lsn at which this server applied two different entries.
+    pub applied_conflict: Option<Lsn>,
+}
+
+/// What a server keeps across a crash.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Storage {
+    /// The replica's durable state.
+    pub durable: Durable,
+    /// The auditor's notes.
+    pub ghost: Ghost,
+}
+
+/// A server's state: its replica and its host-side storage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerState {
+    /// The real replica.
+    pub replica: Replica,
+    /// What the host made durable (mirrors the outputs performed).
+    pub storage: Storage,
+}
+
+/// A client's state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientState {
+    /// Index of the next operation to issue.
+    pub next: usize,
+    /// The request waiting for its reply.
+    pub awaiting: Option<u64>,
+}
+
+/// Actor states.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeState {
+    /// A server.
+    Server(ServerState),
+    /// A client.
+    Client(ClientState),
+}
+
+/// An operation a client performs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientOp {
+    /// Write a value.
+    Put(Value),
+    /// Read.
+    Get,
+}
+
+/// The actors of a replication model.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A server hosting a replica with this configuration; timers past
+    /// `time_limit` never fire (this bounds the model).
+    Server {
+        /// The replica's configuration.
+        config: Config,
+        /// Last deadline a timer may fire at.
+        time_limit: Instant,
+    },
+    /// A client issuing `ops` one at a time to all `servers`.
+    Client {
+        /// Operations in order.
+        ops: Vec<ClientOp>,
+        /// Number of servers (ids `0..servers`).
+        servers: usize,
+    },
+}
+
+/// The request id a client uses for its `index`-th operation.
+pub fn request_id(client: Id, index: usize) -> u64 {
+    (usize::from(client) as u64) << 32 | index as u64
+}
+
+/// The client that issued `request`.
+pub fn client_of(request: u64) -> Id {
+    Id::from((request >> 32) as usize)
+}
+
+fn issue(client: Id, ops: &[ClientOp], index: usize, servers: usize, o: &mut Out<Node>) -> Option<u64> {
+    let op = ops.get(index)?;
+    let request = request_id(client, index);
+    let msg = match *op {
+        ClientOp::Put(value) => Msg::Put { request, value },
+        ClientOp::Get => Msg::Get { request },
+    };
+    for server in 0..servers {
+        o.send(Id::from(server), msg.clone());
+    }
+    Some(request)
+}
+
+impl Node {
+    fn start_server(config: &Config, storage: &Option<Storage>, o: &mut Out<Self>) -> ServerState {
+        let storage = storage.clone().unwrap_or_default();
+        let durable = Durable {
+            applied: Lsn(0),
+            ..storage.durable.clone()
+        };
+        let replica = match Replica::restart(config.clone(), durable, Instant(0)) {
+            Ok(replica) => replica,
+            Err(e) => panic!("model configuration is invalid: {e}"),
+        };
+        let state = ServerState { replica, storage };
+        if state.replica.poll_timeout().is_some() {
+            o.set_timer(Tick, model_timeout());
+        }
+        state
+    }
+}
+
+impl ServerState {
+    /// Perform every pending output as a host would.
+    fn perform(&mut self, commit_before: Lsn, o: &mut Out<Node>) {
+        while let Some(output) = self.replica.poll_output() {
+            match output {
+                Output::PersistHardState(hs) => self.storage.durable.hard_state = hs,
+                Output::Truncated { after, discarded } => {
+                    self.storage.durable.log.retain(|e| e.lsn <= after);
+                    for entry in &discarded {
+                        let applied = self.storage.ghost.ever_applied.get(&entry.lsn);
+                        if entry.lsn <= commit_before || applied == Some(&entry.epoch) {
+                            self.storage.ghost.truncated_committed = Some(entry.position());
+                        }
+                    }
+                }
+                Output::RolledBack { .. } => {}
+                Output::Append { entries } => {
+                    let last = entries.last().map(|e| e.position());
+                    self.storage.durable.log.extend(entries);
+                    if let Some(last) = last {
+                        let now = self.now();
+                        self.replica.handle_persisted(now, last);
+                    }
+                }
+                Output::Send { to, message } => {
+                    o.send(Id::from(to.0 as usize), Msg::Peer(message));
+                }
+                Output::Apply { entries } => {
+                    for entry in entries {
+                        let ghost = &mut self.storage.ghost;
+                        match ghost.ever_applied.insert(entry.lsn, entry.epoch) {
+                            Some(before) if before != entry.epoch => {
+                                ghost.applied_conflict = Some(entry.lsn);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Output::Reply { request, outcome } => self.reply(request, outcome, o),
+                Output::RoleChanged { .. } => {}
+            }
+        }
+        if self.replica.poll_timeout().is_some() {
+            o.set_timer(Tick, model_timeout());
+        } else {
+            o.cancel_timer(Tick);
+        }
+    }
+
+    fn reply(&self, request: RequestId, outcome: ProposalOutcome, o: &mut Out<Node>) {
+        let ProposalOutcome::Committed(at) = outcome else {
+            return;
+        };
+        let Some(command) = self.replica.entry(at.lsn).and_then(Command::of) else {
+            return;
+        };
+        let client = client_of(request.0);
+        let msg = match command {
+            Command::Put { .. } => Msg::PutOk {
+                request: request.0,
+                at,
+            },
+            Command::Get { .. } => Msg::GetOk {
+                request: request.0,
+                value: register_at(self.replica.entries(), at.lsn),
+            },
+        };
+        o.send(client, msg);
+    }
+
+    fn now(&self) -> Instant {
+        self.replica.now()
+    }
+}
+
+impl Actor for Node {
+    type Msg = Msg;
+    type State = NodeState;
+    type Timer = Tick;
+    type Random = ();
+    type Storage = Storage;
+
+    fn name(&self) -> String {
+        match self {
+            Node::Server { config, .. } => format!("{}", config.id),
+            Node::Client { .. } => "client".to_string(),
+        }
+    }
+
+    fn on_start(&self, id: Id, storage: &Option<Storage>, o: &mut Out<Self>) -> NodeState {
+        match self {
+            Node::Server { config, .. } => NodeState::Server(Node::start_server(config, storage, o)),
+            Node::Client { ops, servers } => NodeState::Client(ClientState {
+                next: 1,
+                awaiting: issue(id, ops, 0, *servers, o),
+            }),
+        }
+    }
+
+    fn on_msg(&self, id: Id, state: &mut Cow<NodeState>, src: Id, msg: Msg, o: &mut Out<Self>) {
+        match (self, &**state) {
+            (Node::Server { .. }, NodeState::Server(server)) => {
+                let command = match msg {
+                    Msg::Peer(message) => {
+                        let mut next = server.clone();
+                        let commit_before = next.replica.commit();
+                        let now = next.now();
+                        let from = NodeId(usize::from(src) as u64);
+                        if next.replica.handle_message(now, from, message).is_err() {
+                            return;
+                        }
+                        next.perform(commit_before, o);
+                        next.storage_save(o);
+                        *state = Cow::Owned(NodeState::Server(next));
+                        return;
+                    }
+                    Msg::Put { request, value } => Command::Put { request, value },
+                    Msg::Get { request } => Command::Get { request },
+                    _ => return,
+                };
+                if server.replica.role() != steadfast::Role::Leader
+                    || holds_request(&server.replica, command.request())
+                {
+                    // Not ours to serve (yet): the message stays in the network.
+                    return;
+                }
+                let mut next = server.clone();
+                let commit_before = next.replica.commit();
+                let now = next.now();
+                if next
+                    .replica
+                    .propose(now, RequestId(command.request()), command.encode())
+                    .is_err()
+                {
+                    return;
+                }
+                next.perform(commit_before, o);
+                next.storage_save(o);
+                *state = Cow::Owned(NodeState::Server(next));
+            }
+            (Node::Client { ops, servers }, NodeState::Client(client)) => {
+                let request = match msg {
+                    Msg::PutOk { request, .. } | Msg::GetOk { request, .. } => request,
+                    _ => return,
+                };
+                if client.awaiting != Some(request) {
+                    return;
+                }
+                let awaiting = issue(id, ops, client.next, *servers, o);
+                *state = Cow::Owned(NodeState::Client(ClientState {
+                    next: client.next + 1,
+                    awaiting,
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _timer: &Tick, o: &mut Out<Self>) {
+        let (Node::Server { time_limit, .. }, NodeState::Server(server)) = (self, &**state) else {
+            return;
+        };
+        let Some(deadline) = server.replica.poll_timeout() else {
+            return;
+        };
+        if deadline > *time_limit {
+            return;
+        }
+        let mut next = server.clone();
+        let commit_before = next.replica.commit();
+        next.replica.handle_timeout(deadline);
+        next.perform(commit_before, o);
+        next.storage_save(o);
+        *state = Cow::Owned(NodeState::Server(next));
+    }
+}
+
+impl ServerState {
+    fn storage_save(&self, o: &mut Out<Node>) {
+        o.save(self.storage.clone());
+    }
+}

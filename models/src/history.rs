@@ -1,0 +1,86 @@
+//! What the models record from the messages actors exchange: the client
+//! history for the linearizability tester, acknowledged writes, and which
+//! replica led which epoch (only leaders send appends).
+
+use crate::actor::Msg;
+use crate::command::Value;
+use crate::model::ReplicationModel;
+use stateright::actor::{Envelope, Id};
+use stateright::semantics::register::{Register, RegisterOp, RegisterRet};
+use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
+use std::collections::BTreeMap;
+use steadfast::{Epoch, Message, Position};
+
+/// The model's history.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct History {
+    /// Client operations as invoked and returned.
+    pub linearizability: LinearizabilityTester<Id, Register<Value>>,
+    /// Acknowledged writes: request id → where they committed.
+    pub acked: BTreeMap<u64, Position>,
+    /// The first replica seen leading each epoch.
+    pub leaders: BTreeMap<Epoch, Id>,
+    /// An epoch in which two replicas sent appends (two leaders).
+    pub two_leaders: Option<(Epoch, Id, Id)>,
+}
+
+impl Default for History {
+    fn default() -> History {
+        History {
+            linearizability: LinearizabilityTester::new(Register(0)),
+            acked: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            two_leaders: None,
+        }
+    }
+}
+
+/// Record invocations (a client's request, counted once although it is sent
+/// to every server) and leadership (appends).
+pub fn record_out(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -> Option<History> {
+    match env.msg {
+        Msg::Put { value, .. } if env.dst == Id::from(0) => {
+            let mut h = history.clone();
+            let _ = h.linearizability.on_invoke(env.src, RegisterOp::Write(*value));
+            Some(h)
+        }
+        Msg::Get { .. } if env.dst == Id::from(0) => {
+            let mut h = history.clone();
+            let _ = h.linearizability.on_invoke(env.src, RegisterOp::Read);
+            Some(h)
+        }
+        Msg::Peer(Message::Append { epoch, .. }) => match history.leaders.get(epoch) {
+            Some(&leader) if leader == env.src => None,
+            Some(&leader) => {
+                let mut h = history.clone();
+                h.two_leaders.get_or_insert((*epoch, leader, env.src));
+                Some(h)
+            }
+            None => {
+                let mut h = history.clone();
+                h.leaders.insert(*epoch, env.src);
+                Some(h)
+            }
+        },
+        _ => None,
+    }
+}
+
+/// Record returns (only the reply a client accepts reaches here: replies it
+/// ignores are no-ops and are not recorded) and acknowledged writes.
+pub fn record_in(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -> Option<History> {
+    match env.msg {
+        Msg::PutOk { request, at } => {
+            let mut h = history.clone();
+            let _ = h.linearizability.on_return(env.dst, RegisterRet::WriteOk);
+            h.acked.insert(*request, *at);
+            Some(h)
+        }
+        Msg::GetOk { value, .. } => {
+            let mut h = history.clone();
+            let _ = h.linearizability.on_return(env.dst, RegisterRet::ReadOk(*value));
+            Some(h)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,173 @@
+//! A replication model: servers running the real replica, register clients,
+//! a faulty network, crashes, and named bounds that keep it finite.
+
+use crate::actor::{ClientOp, Node, NodeState};
+use crate::history::{record_in, record_out, History};
+use crate::properties::{self as p, Model, State};
+use stateright::actor::{ActorModel, LossyNetwork, Network};
+use stateright::Expectation;
+use std::time::Duration;
+use steadfast::config::PlantedBug;
+use steadfast::{Config, Durability, ElectionQuorum, Epoch, Instant, NodeId};
+
+/// How the model's network misbehaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NetworkKind {
+    /// Messages are reordered arbitrarily, each delivered at most once.
+    Unordered,
+    /// Messages are reordered and may be delivered any number of times.
+    Duplicating,
+}
+
+/// Every parameter of a replication model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReplicationModel {
+    /// Number of voting replicas.
+    pub servers: usize,
+    /// Commit rule.
+    pub durability: Durability,
+    /// Election rule.
+    pub election: ElectionQuorum,
+    /// Each client's operations, in order.
+    pub clients: Vec<Vec<ClientOp>>,
+    /// At most this many servers down at once (each may restart).
+    pub max_crashes: usize,
+    /// Messages may be lost.
+    pub lossy: bool,
+    /// Reordering / duplication.
+    pub network: NetworkKind,
+    /// Timers never fire past this model time (bounds elections and heartbeats).
+    pub time_limit_ms: u64,
+    /// States with a replica past this epoch are not explored.
+    pub max_epoch: u64,
+    /// Only the first `campaigners` servers have timers that fire (so only
+    /// they start elections or lead); the others only follow. A bound that
+    /// keeps failover (two campaigners suffice) while pruning symmetric
+    /// interleavings of concurrent elections.
+    pub campaigners: usize,
+    /// Pre-vote on/off.
+    pub pre_vote: bool,
+    /// Check-quorum on/off.
+    pub check_quorum: bool,
+    /// A deliberately planted core bug (for showing the checker catches it).
+    pub planted_bug: Option<PlantedBug>,
+}
+
+impl ReplicationModel {
+    /// A model of `servers` replicas with one client that writes `writes`
+    /// values then reads once, one crash, a lossy unordered network.
+    pub fn new(servers: usize, durability: Durability, election: ElectionQuorum) -> Self {
+        ReplicationModel {
+            servers,
+            durability,
+            election,
+            clients: vec![vec![ClientOp::Put(1), ClientOp::Get]],
+            max_crashes: 1,
+            lossy: true,
+            network: NetworkKind::Unordered,
+            time_limit_ms: 60,
+            max_epoch: 3,
+            campaigners: 2,
+            pre_vote: false,
+            check_quorum: false,
+            planted_bug: None,
+        }
+    }
+
+    /// A short description of the configuration for reports.
+    pub fn describe(&self) -> String {
+        let durability = match self.durability {
+            Durability::Async => "Async".to_string(),
+            Durability::SemiSync { k } => format!("SemiSync{{{k}}}"),
+            Durability::Quorum => "Quorum".to_string(),
+            Durability::All => "All".to_string(),
+        };
+        let mut s = format!("n={} {} {:?}", self.servers, durability, self.election);
+        if let Some(bug) = self.planted_bug {
+            s.push_str(&format!(" bug={bug:?}"));
+        }
+        s
+    }
+
+    /// True when the configuration promises no acknowledged write is lost.
+    pub fn survives_failover(&self) -> bool {
+        self.durability.survives_failover(self.servers, self.election) && self.planted_bug.is_none()
+    }
+
+    /// The replica configuration of server `index`.
+    pub fn config(&self, index: usize) -> Config {
+        let voters = (0..self.servers).map(|i| NodeId(i as u64));
+        let mut config = Config::new(NodeId(index as u64), voters)
+            .with_durability(self.durability)
+            .with_election_quorum(self.election)
+            .with_seed(index as u64);
+        config.heartbeat_interval = Duration::from_millis(10);
+        config.election_timeout_min = Duration::from_millis(25);
+        config.election_timeout_max = Duration::from_millis(35);
+        config.pre_vote = self.pre_vote;
+        config.check_quorum = self.check_quorum;
+        config.planted_bug = self.planted_bug;
+        config
+    }
+
+    /// Build the stateright model with every property of `DESIGN.md` §5
+    /// (all as `Always`, so a violation is reported) plus the `Sometimes`
+    /// properties that show the model is not vacuous.
+    pub fn into_model(self) -> Model {
+        let servers = self.servers;
+        let time_limit = Instant(self.time_limit_ms);
+        let server_actors: Vec<Node> = (0..servers)
+            .map(|i| Node::Server {
+                config: self.config(i),
+                time_limit: if i < self.campaigners {
+                    time_limit
+                } else {
+                    Instant(0)
+                },
+            })
+            .collect();
+        let client_actors: Vec<Node> = self
+            .clients
+            .iter()
+            .map(|ops| Node::Client {
+                ops: ops.clone(),
+                servers,
+            })
+            .collect();
+        let network = match self.network {
+            NetworkKind::Unordered => Network::new_unordered_nonduplicating([]),
+            NetworkKind::Duplicating => Network::new_unordered_duplicating([]),
+        };
+        let lossy = if self.lossy {
+            LossyNetwork::Yes
+        } else {
+            LossyNetwork::No
+        };
+        let max_crashes = self.max_crashes;
+        ActorModel::new(self, History::default())
+            .actors(server_actors)
+            .actors(client_actors)
+            .init_network(network)
+            .lossy_network(lossy)
+            .max_crashes(max_crashes)
+            .record_msg_out(record_out)
+            .record_msg_in(record_in)
+            .within_boundary(within_boundary)
+            .property(Expectation::Always, "ElectionSafety", p::election_safety)
+            .property(Expectation::Always, "LogMatching", p::log_matching)
+            .property(Expectation::Always, "NoLostAckedWrites", p::no_lost_acked_writes)
+            .property(Expectation::Always, "NoSplitBrainAck", p::no_split_brain_ack)
+            .property(Expectation::Always, "StateMachineSafety", p::state_machine_safety)
+            .property(Expectation::Always, "CommittedNeverTruncated", p::committed_never_truncated)
+            .property(Expectation::Always, "Linearizable", p::linearizable)
+            .property(Expectation::Sometimes, "a write is acknowledged", p::write_acknowledged)
+            .property(Expectation::Sometimes, "a failover happens", p::failover_happens)
+    }
+}
+
+fn within_boundary(cfg: &ReplicationModel, state: &State) -> bool {
+    state.actor_states.iter().all(|s| match &**s {
+        NodeState::Server(server) => server.replica.epoch() <= Epoch(cfg.max_epoch),
+        NodeState::Client(_) => true,
+    })
+}

@@ -1,0 +1,161 @@
+//! The safety properties of `DESIGN.md` §5, evaluated on model states.
+//! Each is a plain function so the suite, the explorer and the tests share it.
+
+use crate::actor::{Node, NodeState, ServerState};
+use crate::history::History;
+use crate::model::ReplicationModel;
+use stateright::actor::{ActorModel, ActorModelState};
+use steadfast::{Entry, Role};
+
+/// The model type.
+pub type Model = ActorModel<Node, ReplicationModel, History>;
+/// The model's state type.
+pub type State = ActorModelState<Node, History>;
+
+/// Servers that are running (not crashed).
+pub fn live_servers(state: &State) -> impl Iterator<Item = &ServerState> {
+    state
+        .actor_states
+        .iter()
+        .zip(state.crashed.iter())
+        .filter(|(_, crashed)| !**crashed)
+        .filter_map(|(s, _)| match &**s {
+            NodeState::Server(server) => Some(server),
+            NodeState::Client(_) => None,
+        })
+}
+
+/// Every server, crashed or not (a crashed server's ghost notes still count).
+pub fn all_servers(state: &State) -> impl Iterator<Item = &ServerState> {
+    state.actor_states.iter().filter_map(|s| match &**s {
+        NodeState::Server(server) => Some(server),
+        NodeState::Client(_) => None,
+    })
+}
+
+/// ElectionSafety: at most one leader per epoch, ever (from the appends
+/// sent) and at any moment (from the live roles).
+pub fn election_safety(_: &Model, state: &State) -> bool {
+    if state.history.two_leaders.is_some() {
+        return false;
+    }
+    let leaders: Vec<_> = live_servers(state)
+        .filter(|s| s.replica.role() == Role::Leader)
+        .map(|s| s.replica.epoch())
+        .collect();
+    let mut sorted = leaders.clone();
+    sorted.sort();
+    sorted.dedup();
+    sorted.len() == leaders.len()
+}
+
+fn logs_match(a: &[Entry], b: &[Entry]) -> bool {
+    let Some(top) = a
+        .iter()
+        .zip(b.iter())
+        .rposition(|(x, y)| x.epoch == y.epoch && x.lsn == y.lsn)
+    else {
+        return true;
+    };
+    a[..=top] == b[..=top]
+}
+
+/// LogMatching: the same `(epoch, lsn)` in two logs implies identical prefixes.
+pub fn log_matching(_: &Model, state: &State) -> bool {
+    let logs: Vec<&[Entry]> = live_servers(state).map(|s| s.replica.entries()).collect();
+    logs.iter()
+        .enumerate()
+        .all(|(i, a)| logs.iter().skip(i + 1).all(|b| logs_match(a, b)))
+}
+
+/// NoLostAckedWrites: every acknowledged write is in the log of every leader
+/// of a later epoch.
+pub fn no_lost_acked_writes(_: &Model, state: &State) -> bool {
+    live_servers(state)
+        .filter(|s| s.replica.role() == Role::Leader)
+        .all(|leader| {
+            state.history.acked.values().all(|at| {
+                at.epoch >= leader.replica.epoch()
+                    || leader.replica.entry(at.lsn).map(Entry::position) == Some(*at)
+            })
+        })
+}
+
+/// NoSplitBrainAck: acknowledged histories never fork — no two writes are
+/// acknowledged at the same lsn by leaders of different epochs (an old
+/// leader kept acknowledging writes a newer leader overwrote).
+pub fn no_split_brain_ack(_: &Model, state: &State) -> bool {
+    let acked: Vec<_> = state.history.acked.values().collect();
+    acked
+        .iter()
+        .enumerate()
+        .all(|(i, a)| acked.iter().skip(i + 1).all(|b| a.lsn != b.lsn || a.epoch == b.epoch))
+}
+
+/// StateMachineSafety: no replica applies two different entries at one lsn,
+/// and no two replicas apply different entries at one lsn.
+pub fn state_machine_safety(_: &Model, state: &State) -> bool {
+    let servers: Vec<&ServerState> = all_servers(state).collect();
+    if servers.iter().any(|s| s.storage.ghost.applied_conflict.is_some()) {
+        return false;
+    }
+    servers.iter().enumerate().all(|(i, a)| {
+        servers.iter().skip(i + 1).all(|b| {
+            a.storage.ghost.ever_applied.iter().all(|(lsn, epoch)| {
+                b.storage
+                    .ghost
+                    .ever_applied
+                    .get(lsn)
+                    .is_none_or(|other| other == epoch)
+            })
+        })
+    })
+}
+
+/// CommittedNeverTruncated: no replica ever truncated an entry it had
+/// committed or applied.
+pub fn committed_never_truncated(_: &Model, state: &State) -> bool {
+    all_servers(state).all(|s| s.storage.ghost.truncated_committed.is_none())
+}
+
+/// Linearizable: the clients' history of reads and writes is linearizable.
+pub fn linearizable(_: &Model, state: &State) -> bool {
+    state.history.linearizability.serialized_history().is_some()
+}
+
+/// Sometimes: a write is acknowledged (the model does something).
+pub fn write_acknowledged(_: &Model, state: &State) -> bool {
+    !state.history.acked.is_empty()
+}
+
+/// Sometimes: a second epoch gets a leader (a failover happens).
+pub fn failover_happens(_: &Model, state: &State) -> bool {
+    state.history.leaders.len() >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use steadfast::{EntryKind, Epoch, Lsn};
+
+    fn log(epochs: &[u64]) -> Vec<Entry> {
+        epochs
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| Entry {
+                epoch: Epoch(e),
+                lsn: Lsn(i as u64 + 1),
+                kind: EntryKind::Command(vec![e as u8, i as u8]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn log_matching_compares_prefixes_up_to_the_last_shared_position() {
+        assert!(logs_match(&log(&[1, 1, 2]), &log(&[1, 1, 3])));
+        assert!(logs_match(&log(&[1, 1]), &log(&[1, 1, 2])));
+        let mut forged = log(&[1, 2]);
+        forged[0].kind = EntryKind::Noop;
+        assert!(!logs_match(&forged, &log(&[1, 2])));
+    }
+}
