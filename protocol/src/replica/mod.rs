@@ -3,17 +3,22 @@
 mod failover;
 mod follower;
 mod leader;
+mod local_reads;
 pub(crate) mod log;
 mod output;
 mod progress;
+mod reads;
 
 #[cfg(test)]
 mod prop_tests;
+#[cfg(test)]
+mod read_tests;
 #[cfg(test)]
 mod tests;
 
 pub use output::{Output, ProposalOutcome, Role};
 pub use progress::{Progress, ReplicationState};
+pub use reads::{ReadError, ReadId};
 
 use crate::config::{Config, ConfigError};
 use crate::entry::{Entry, HardState, RequestId};
@@ -146,6 +151,13 @@ pub struct Replica {
     progress: BTreeMap<NodeId, Progress>,
     pending: BTreeMap<Lsn, RequestId>,
     transfer: Option<(NodeId, Instant)>,
+    /// Leader: heartbeat rounds, read lease and pending linearizable reads.
+    reads: reads::LeaderReads,
+    /// Follower: highest heartbeat round seen from the current leader.
+    leader_round: u64,
+    /// Lease mode: a restarted voter forgot its last leader contact, so it
+    /// refuses to help elect anyone until this time.
+    restart_quiet_until: Option<Instant>,
     rng: SplitMix64,
     outputs: VecDeque<Output>,
 }
@@ -185,6 +197,11 @@ impl Replica {
             progress: BTreeMap::new(),
             pending: BTreeMap::new(),
             transfer: None,
+            reads: reads::LeaderReads::default(),
+            leader_round: 0,
+            restart_quiet_until: config
+                .lease_max_drift
+                .map(|_| now + config.election_timeout_min),
             rng,
             outputs: VecDeque::new(),
             config,
@@ -295,10 +312,11 @@ impl Replica {
                 prev,
                 entries,
                 commit,
+                round,
                 ..
-            } => self.handle_append(from, prev, entries, commit),
-            Message::AppendResponse { result, .. } => {
-                self.handle_append_response(from, result);
+            } => self.handle_append(from, prev, entries, commit, round),
+            Message::AppendResponse { result, round, .. } => {
+                self.handle_append_response(from, result, round);
                 Ok(())
             }
             Message::RequestVote { last, .. } => {
@@ -474,6 +492,7 @@ impl Replica {
         self.votes.clear();
         self.progress.clear();
         self.transfer = None;
+        self.leader_round = 0;
         if was_leader {
             for (_, request) in std::mem::take(&mut self.pending) {
                 self.outputs.push_back(Output::Reply {
@@ -481,6 +500,7 @@ impl Replica {
                     outcome: ProposalOutcome::LeadershipLost { leader },
                 });
             }
+            self.fail_reads(leader);
         }
         self.reset_election_deadline();
         self.announce_role();

@@ -402,6 +402,7 @@ fn hostile_inputs_are_rejected_without_effect() {
         prev: Position::ZERO,
         entries: vec![entry(1, 2)],
         commit: Lsn(0),
+        round: 0,
     };
     assert!(matches!(
         r.handle_message(Instant(1), NodeId(1), gap),
@@ -412,6 +413,7 @@ fn hostile_inputs_are_rejected_without_effect() {
         prev: Position::ZERO,
         entries: vec![entry(7, 1)],
         commit: Lsn(0),
+        round: 0,
     };
     assert!(r.handle_message(Instant(1), NodeId(1), future).is_err());
     let overflow = Message::Append {
@@ -419,6 +421,7 @@ fn hostile_inputs_are_rejected_without_effect() {
         prev: Position::new(Epoch(1), Lsn(u64::MAX)),
         entries: vec![entry(1, 0)],
         commit: Lsn(u64::MAX),
+        round: 0,
     };
     assert!(r.handle_message(Instant(1), NodeId(1), overflow).is_err());
     assert_eq!(r.epoch(), before.epoch());
@@ -434,6 +437,7 @@ fn a_message_from_an_older_epoch_is_fenced() {
         prev: Position::ZERO,
         entries: vec![entry(3, 1)],
         commit: Lsn(0),
+        round: 0,
     };
     r.handle_message(Instant(1), NodeId(1), newer).unwrap();
     drain(&mut r);
@@ -442,6 +446,7 @@ fn a_message_from_an_older_epoch_is_fenced() {
         prev: Position::ZERO,
         entries: vec![entry(2, 1)],
         commit: Lsn(1),
+        round: 0,
     };
     r.handle_message(Instant(2), NodeId(3), stale).unwrap();
     let out = drain(&mut r);
@@ -508,6 +513,7 @@ fn votes_go_only_to_candidates_at_least_as_up_to_date() {
         prev: Position::ZERO,
         entries: vec![entry(2, 1), entry(2, 2)],
         commit: Lsn(0),
+        round: 0,
     };
     r.handle_message(Instant(1), NodeId(1), append).unwrap();
     drain(&mut r);
@@ -536,6 +542,7 @@ fn followers_acknowledge_only_what_is_persisted() {
         prev: Position::ZERO,
         entries: vec![entry(1, 1), entry(1, 2)],
         commit: Lsn(0),
+        round: 0,
     };
     r.handle_message(Instant(1), NodeId(1), append).unwrap();
     let out = drain(&mut r);
