@@ -26,7 +26,8 @@ pub enum Property {
     /// A read shows a gapless prefix of one log, in log order.
     ConsistentPrefix,
     /// A linearizable (leader) read shows every write acknowledged anywhere
-    /// before the read was asked for.
+    /// before the read was asked for; and no replica still holds a read
+    /// lease (by its own clock) when another is elected.
     Linearizable,
 }
 
@@ -67,7 +68,7 @@ pub struct History {
 }
 
 impl History {
-    pub(super) fn violate(&mut self, property: Property, at: Instant, detail: String) {
+    pub(crate) fn violate(&mut self, property: Property, at: Instant, detail: String) {
         self.violations.push(Violation {
             property,
             at,

@@ -327,6 +327,7 @@ impl Cluster {
                             let r = r.clone();
                             self.history.on_leader(now, id, epoch, &r);
                         }
+                        self.check_leases(id);
                     }
                 }
                 Output::ReadReady { read, position } => self.on_read_ready(id, read, position),

@@ -3,7 +3,7 @@
 //! leader. Every served read is checked ([`History::on_read`](super::History::on_read)).
 
 use super::read_checks::ReadObservation;
-use super::Cluster;
+use super::{Cluster, Property};
 use crate::entry::{Entry, RequestId};
 use crate::replica::{ReadError, ReadId};
 use crate::session::{ReadDecision, SessionToken};
@@ -47,12 +47,17 @@ pub enum LeaderRead {
     },
     /// Refused or abandoned.
     Failed(ReadError),
+    /// Confirmed by the leader, but the session's token does not allow it
+    /// ([`Replica::read_local`](crate::Replica::read_local) on the leader):
+    /// only possible when a failover lost what the session had seen.
+    Refused(ReadDecision),
 }
 
 /// A leader read in flight, with what the client knew when it asked.
 #[derive(Clone, Debug)]
 struct PendingLeaderRead {
     session: SessionId,
+    token: SessionToken,
     session_writes: Vec<Position>,
     previous_read: Option<Position>,
     acked_before: Vec<Position>,
@@ -114,9 +119,14 @@ impl Cluster {
         session: SessionId,
         command: &[u8],
     ) -> Option<(RequestId, Position)> {
-        let (request, position) = self.propose_to_leader(command)?;
-        self.clients.writes.insert(request, session);
-        Some((request, position))
+        // Register first: an asynchronous policy acknowledges at once.
+        let next = RequestId(self.next_request);
+        self.clients.writes.insert(next, session);
+        let accepted = self.propose_to_leader(command);
+        if accepted.is_none() {
+            self.clients.writes.remove(&next);
+        }
+        accepted
     }
 
     /// A local read at `node` for `session` ([`Replica::read_local`](crate::Replica::read_local)).
@@ -185,6 +195,7 @@ impl Cluster {
             read,
             PendingLeaderRead {
                 session,
+                token: client.token,
                 session_writes: client.acked_writes,
                 previous_read: client.last_read,
                 acked_before: self.history.acked.values().copied().collect(),
@@ -210,6 +221,19 @@ impl Cluster {
         let Some(pending) = self.clients.pending.remove(&read) else {
             return;
         };
+        // The client presents its token to the leader too: linearizability
+        // implies the session guarantees only when no failover loses writes.
+        let decision = self.replica(node).map(|r| r.read_local(pending.token));
+        if let Some(decision) = decision.filter(|d| !matches!(d, ReadDecision::Serve { .. })) {
+            self.log(format!(
+                "{node} refuses linearizable read {} for the token: {decision:?}",
+                read.0
+            ));
+            self.clients
+                .results
+                .insert(read, LeaderRead::Refused(decision));
+            return;
+        }
         let view = self
             .host(node)
             .map(|h| positions(&h.state))
@@ -233,6 +257,27 @@ impl Cluster {
         self.history.on_read(now, &observation);
         self.clients.on_read(pending.session, at);
         self.clients.results.insert(read, LeaderRead::Served { at });
+    }
+
+    /// `elected` just won an election: no other replica may still hold a
+    /// read lease by its own clock, or it could serve stale reads.
+    pub(super) fn check_leases(&mut self, elected: NodeId) {
+        let overlapping: Vec<String> = self
+            .hosts
+            .iter()
+            .filter(|(id, _)| **id != elected)
+            .filter_map(|(id, h)| {
+                let expiry = h.replica.as_ref()?.lease_expiry()?;
+                let local = h.clock.local(self.now);
+                (local < expiry)
+                    .then(|| format!("{id} holds a lease until {expiry} (its clock: {local})"))
+            })
+            .collect();
+        if !overlapping.is_empty() {
+            let now = self.now;
+            let detail = format!("{elected} elected while {}", overlapping.join(", "));
+            self.history.violate(Property::Linearizable, now, detail);
+        }
     }
 
     /// `node` gave up on linearizable read `read`.

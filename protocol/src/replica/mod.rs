@@ -12,7 +12,11 @@ mod reads;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
+mod read_prop_tests;
+#[cfg(test)]
 mod read_tests;
+#[cfg(test)]
+mod read_unit_tests;
 #[cfg(test)]
 mod tests;
 

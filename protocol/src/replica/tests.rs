@@ -9,9 +9,9 @@ use crate::wire::{AppendResult, Message};
 use crate::Config;
 use std::time::Duration;
 
-const SECOND: Duration = Duration::from_secs(1);
+pub(super) const SECOND: Duration = Duration::from_secs(1);
 
-fn elect(cluster: &mut Cluster) -> NodeId {
+pub(super) fn elect(cluster: &mut Cluster) -> NodeId {
     assert!(
         cluster.run_until(5 * SECOND, |c| c.leader().is_some()),
         "no leader elected:\n{}",
@@ -20,7 +20,7 @@ fn elect(cluster: &mut Cluster) -> NodeId {
     cluster.leader().unwrap()
 }
 
-fn commit_all(cluster: &mut Cluster) {
+pub(super) fn commit_all(cluster: &mut Cluster) {
     let ids = cluster.ids();
     let done = cluster.run_until(5 * SECOND, |c| {
         let Some(leader) = c.leader().and_then(|l| c.replica(l)) else {
@@ -35,7 +35,7 @@ fn commit_all(cluster: &mut Cluster) {
     assert!(done, "cluster did not converge:\n{}", cluster.trace());
 }
 
-fn no_violations(cluster: &Cluster) {
+pub(super) fn no_violations(cluster: &Cluster) {
     assert!(
         cluster.history().violations.is_empty(),
         "violations: {:?}\n{}",
@@ -357,7 +357,7 @@ fn hostile_network_keeps_every_safety_property() {
 
 // ----- unit tests on a lone replica -------------------------------------
 
-fn lone(id: u64) -> Replica {
+pub(super) fn lone(id: u64) -> Replica {
     Replica::new(
         Config::new(NodeId(id), [NodeId(1), NodeId(2), NodeId(3)]),
         Instant(0),
@@ -365,11 +365,11 @@ fn lone(id: u64) -> Replica {
     .unwrap()
 }
 
-fn drain(r: &mut Replica) -> Vec<Output> {
+pub(super) fn drain(r: &mut Replica) -> Vec<Output> {
     std::iter::from_fn(|| r.poll_output()).collect()
 }
 
-fn entry(epoch: u64, lsn: u64) -> Entry {
+pub(super) fn entry(epoch: u64, lsn: u64) -> Entry {
     Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
