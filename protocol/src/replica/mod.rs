@@ -105,6 +105,16 @@ pub struct Durable {
 /// - [`handle_persisted`](Self::handle_persisted): the host's log storage is
 ///   durable through a position.
 /// - [`transfer_leadership`](Self::transfer_leadership): planned failover.
+/// - [`read_index`](Self::read_index): a linearizable read (leader only),
+///   answered later by [`Output::ReadReady`] or [`Output::ReadFailed`]
+///   (at once, with no round trip, while a read lease holds).
+///
+/// **Queries** change nothing and take no time:
+/// [`read_local`](Self::read_local) decides whether a read carrying a
+/// [`SessionToken`](crate::SessionToken) may be served from this replica's
+/// applied state (any role: followers and learners above all), and
+/// [`applied_position`](Self::applied_position) names the log prefix such a
+/// read exposes (consistent prefix: applied entries only, in log order).
 ///
 /// **Outputs** are pulled: after every input, call
 /// [`poll_output`](Self::poll_output) until it returns `None` and perform each
@@ -122,6 +132,17 @@ pub struct Durable {
 ///   and a leader counts its own copy only once it is durable.
 /// - [`Output::Apply`] entries are committed; apply them in order before
 ///   reporting this replica's applied position to anyone.
+/// - [`Output::ReadReady`] comes after the `Apply` outputs it depends on:
+///   performing outputs in order is what makes the read safe to serve.
+///
+/// **Read rules**: linearizable reads go to the leader through
+/// `read_index` (read-index: a heartbeat round acknowledged by enough voters
+/// to meet every election quorum; or a lease with
+/// [`Config::lease_max_drift`], which *assumes* bounded clock drift). Pending
+/// reads fail with [`ReadError::LeadershipLost`] when the leader steps down,
+/// and with [`ReadError::TimedOut`] after an election timeout unconfirmed.
+/// Local reads honour session tokens and never expose a stale state to the
+/// session that carries one; see [`crate::session`].
 ///
 /// **Time rule**: the core never reads a clock. `now` must never go
 /// backwards between calls (an earlier `now` is treated as the latest one

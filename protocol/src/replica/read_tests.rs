@@ -124,7 +124,7 @@ fn a_token_from_an_older_epoch_is_served_after_a_lossless_failover() {
     let written = cluster.session(session).unwrap().token.last_write;
     cluster.crash(old);
     assert!(cluster.run_until(5 * SECOND, |c| c.leader().is_some_and(|l| l != old)));
-    cluster.write_in_session(cluster_session(session), b"after failover");
+    cluster.write_in_session(session, b"after failover");
     commit_all(&mut cluster);
     for node in others(&cluster, old) {
         let Some(ReadDecision::Serve { at }) = cluster.read_at(node, session, ReadMode::WithToken)
@@ -140,11 +140,6 @@ fn a_token_from_an_older_epoch_is_served_after_a_lossless_failover() {
     commit_all(&mut cluster);
     assert!(served(&mut cluster, old, session, ReadMode::WithToken));
     no_violations(&cluster);
-}
-
-/// Identity, to make the borrow in the call above read naturally.
-fn cluster_session(session: SessionId) -> SessionId {
-    session
 }
 
 #[test]
