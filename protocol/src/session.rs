@@ -119,7 +119,9 @@ pub enum ReadDecision {
     Wait {
         /// How far this replica has applied.
         applied: Position,
-        /// The lsn it must reach.
+        /// The lsn it must have applied, on its leader's branch: a replica
+        /// holding an older epoch's entry at a token's lsn (a branch its
+        /// leader will truncate) waits even when `needed <= applied.lsn`.
         needed: Lsn,
     },
     /// This replica is behind the token and knows no leader to catch up
