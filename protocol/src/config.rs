@@ -43,6 +43,19 @@ pub struct Config {
     pub check_quorum: bool,
     /// Seed for election jitter: same seed and inputs, same outputs.
     pub seed: u64,
+    /// Lease reads: `Some(max_drift)` lets a leader serve linearizable reads
+    /// from local state, without a round trip, while its read lease lasts
+    /// (see [`Replica::read_index`](crate::Replica::read_index)); `None`
+    /// (the default) makes every leader read confirm leadership with a
+    /// heartbeat round.
+    ///
+    /// **The assumption**: over any span of `election_timeout_min`, no
+    /// replica's clock runs ahead of the leader's by more than `max_drift`,
+    /// and every replica uses the same `election_timeout_min`. If a clock
+    /// drifts further (or jumps), a deposed leader can serve stale reads.
+    /// Requires `check_quorum` (voters' lease stickiness is what the lease
+    /// relies on) and `max_drift < election_timeout_min`.
+    pub lease_max_drift: Option<Duration>,
     /// A deliberately planted bug, `None` in every real deployment. It exists
     /// so the test suites can show that the model checker and the simulator
     /// catch a broken core.
@@ -111,8 +124,16 @@ impl Config {
             pre_vote: true,
             check_quorum: true,
             seed: 0,
+            lease_max_drift: None,
             planted_bug: None,
         }
+    }
+
+    /// Builder: enable lease reads, assuming clocks drift apart by at most
+    /// `max_drift` per minimum election timeout (see [`Config::lease_max_drift`]).
+    pub fn with_lease_reads(mut self, max_drift: Duration) -> Config {
+        self.lease_max_drift = Some(max_drift);
+        self
     }
 
     /// Builder: set the durability policy.
@@ -168,6 +189,18 @@ impl Config {
             return Err(ConfigError::Timing(
                 "election timeout max must exceed its min",
             ));
+        }
+        if let Some(drift) = self.lease_max_drift {
+            if !self.check_quorum {
+                return Err(ConfigError::Timing(
+                    "lease reads need check-quorum: voters' lease stickiness is what makes the lease safe",
+                ));
+            }
+            if drift >= self.election_timeout_min {
+                return Err(ConfigError::Timing(
+                    "lease clock-drift bound must be below the minimum election timeout",
+                ));
+            }
         }
         if self.max_entries_in_flight == 0
             || self.max_bytes_in_flight == 0
@@ -234,5 +267,16 @@ mod tests {
             .with_election_quorum(ElectionQuorum::Flexible);
         assert_eq!(c.election_quorum_size(), 3);
         assert_eq!(c.check_quorum_size(), 1);
+    }
+
+    #[test]
+    fn lease_reads_need_check_quorum_and_a_drift_below_the_election_timeout() {
+        let lease = three().with_lease_reads(Duration::from_millis(10));
+        assert_eq!(lease.validate(), Ok(()));
+        let mut no_check = lease.clone();
+        no_check.check_quorum = false;
+        assert!(matches!(no_check.validate(), Err(ConfigError::Timing(_))));
+        let too_loose = three().with_lease_reads(Duration::from_millis(150));
+        assert!(matches!(too_loose.validate(), Err(ConfigError::Timing(_))));
     }
 }

@@ -72,6 +72,7 @@ pub mod formats;
 pub mod harness;
 pub mod replica;
 pub mod rng;
+pub mod session;
 #[cfg(feature = "sync")]
 pub mod sync;
 pub mod types;
@@ -80,6 +81,9 @@ pub mod wire;
 pub use config::{Config, ConfigError};
 pub use durability::{Durability, ElectionQuorum};
 pub use entry::{Entry, EntryKind, HardState, RequestId};
-pub use replica::{Durable, InputError, Output, ProposalOutcome, ProposeError, Replica, Role};
+pub use replica::{
+    Durable, InputError, Output, ProposalOutcome, ProposeError, ReadError, ReadId, Replica, Role,
+};
+pub use session::{ReadDecision, ReadRejection, SessionToken};
 pub use types::{Epoch, Instant, Lsn, NodeId, Position};
 pub use wire::{Envelope, Message};

@@ -19,6 +19,16 @@ pub enum Property {
     StateMachineSafety,
     /// Truncation never removes a committed entry.
     CommittedNeverTruncated,
+    /// A session's read shows every write the session had acknowledged.
+    ReadYourWrites,
+    /// A session's read shows everything its previous read showed.
+    MonotonicReads,
+    /// A read shows a gapless prefix of one log, in log order.
+    ConsistentPrefix,
+    /// A linearizable (leader) read shows every write acknowledged anywhere
+    /// before the read was asked for; and no replica still holds a read
+    /// lease (by its own clock) when another is elected.
+    Linearizable,
 }
 
 /// A property found violated, with when and why.
@@ -53,10 +63,12 @@ pub struct History {
     pub acked: BTreeMap<RequestId, Position>,
     /// Every violation seen, in order.
     pub violations: Vec<Violation>,
+    /// How many served reads were checked.
+    pub reads_checked: usize,
 }
 
 impl History {
-    fn violate(&mut self, property: Property, at: Instant, detail: String) {
+    pub(crate) fn violate(&mut self, property: Property, at: Instant, detail: String) {
         self.violations.push(Violation {
             property,
             at,

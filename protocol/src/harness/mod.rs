@@ -7,10 +7,16 @@
 //! behaviour a server would have.
 
 pub mod checks;
+pub mod clock;
 pub mod network;
+mod read_checks;
+mod reads;
 
 pub use checks::{History, Property, Violation};
+pub use clock::Clock;
 pub use network::{Faults, Network};
+pub use read_checks::ReadObservation;
+pub use reads::{ClientSession, LeaderRead, ReadMode, SessionId};
 
 use crate::config::Config;
 use crate::durability::{Durability, ElectionQuorum};
@@ -32,6 +38,15 @@ pub struct Host {
     /// The state machine: every entry applied, in order.
     pub state: Vec<Entry>,
     config: Config,
+    clock: Clock,
+}
+
+impl Host {
+    /// When this host's replica next needs a timer, in real time.
+    fn next_timer(&self) -> Option<Instant> {
+        let local = self.replica.as_ref().and_then(Replica::poll_timeout)?;
+        Some(self.clock.real(local))
+    }
 }
 
 /// Something that happened, for a replayable trace.
@@ -68,6 +83,8 @@ pub struct ClusterSpec {
     pub pre_vote: bool,
     /// Check-quorum on/off.
     pub check_quorum: bool,
+    /// Lease reads with this clock-drift bound (`None`: read-index only).
+    pub lease_max_drift: Option<Duration>,
 }
 
 impl ClusterSpec {
@@ -82,6 +99,7 @@ impl ClusterSpec {
             faults: Faults::none(),
             pre_vote: true,
             check_quorum: true,
+            lease_max_drift: None,
         }
     }
 
@@ -96,6 +114,7 @@ impl ClusterSpec {
             .with_seed(self.seed);
         config.pre_vote = self.pre_vote;
         config.check_quorum = self.check_quorum;
+        config.lease_max_drift = self.lease_max_drift;
         config
     }
 }
@@ -111,6 +130,7 @@ pub struct Cluster {
     history: History,
     events: Vec<Event>,
     rejections: BTreeMap<NodeId, usize>,
+    clients: reads::Clients,
 }
 
 impl Cluster {
@@ -133,6 +153,7 @@ impl Cluster {
                     durable: Durable::default(),
                     state: Vec::new(),
                     config: config.clone(),
+                    clock: Clock::default(),
                 };
                 (config.id, host)
             })
@@ -146,6 +167,7 @@ impl Cluster {
             history: History::default(),
             events: Vec::new(),
             rejections: BTreeMap::new(),
+            clients: reads::Clients::default(),
         }
     }
 
@@ -163,11 +185,7 @@ impl Cluster {
     /// Process the next event (a due timer or a message delivery).
     /// Returns false when nothing is left to happen.
     pub fn step(&mut self) -> bool {
-        let next_timer = self
-            .hosts
-            .values()
-            .filter_map(|h| h.replica.as_ref().and_then(Replica::poll_timeout))
-            .min();
+        let next_timer = self.hosts.values().filter_map(Host::next_timer).min();
         let next_message = self.network.next_delivery();
         let Some(at) = [next_timer, next_message].into_iter().flatten().min() else {
             return false;
@@ -181,16 +199,11 @@ impl Cluster {
             let due: Vec<NodeId> = self
                 .hosts
                 .iter()
-                .filter(|(_, h)| {
-                    h.replica
-                        .as_ref()
-                        .and_then(Replica::poll_timeout)
-                        .is_some_and(|t| t <= self.now)
-                })
+                .filter(|(_, h)| h.next_timer().is_some_and(|t| t <= self.now))
                 .map(|(id, _)| *id)
                 .collect();
             for id in due {
-                let now = self.now;
+                let now = self.local_now(id);
                 if let Some(replica) = self.replica_mut(id) {
                     replica.handle_timeout(now);
                 }
@@ -224,11 +237,7 @@ impl Cluster {
     }
 
     fn peek_next(&self) -> Option<Instant> {
-        let next_timer = self
-            .hosts
-            .values()
-            .filter_map(|h| h.replica.as_ref().and_then(Replica::poll_timeout))
-            .min();
+        let next_timer = self.hosts.values().filter_map(Host::next_timer).min();
         [next_timer, self.network.next_delivery()]
             .into_iter()
             .flatten()
@@ -236,7 +245,7 @@ impl Cluster {
     }
 
     fn deliver(&mut self, from: NodeId, to: NodeId, message: crate::wire::Message) {
-        let now = self.now;
+        let now = self.local_now(to);
         let kind = message.kind();
         if let crate::wire::Message::AppendResponse {
             result: crate::wire::AppendResult::Rejected { .. },
@@ -257,6 +266,7 @@ impl Cluster {
     /// Perform every output of `id` as a host would.
     fn drain(&mut self, id: NodeId) {
         let now = self.now;
+        let local = self.local_now(id);
         loop {
             let Some(host) = self.hosts.get_mut(&id) else {
                 return;
@@ -288,7 +298,7 @@ impl Cluster {
                     let last = entries.last().map(Entry::position);
                     host.durable.log.extend(entries);
                     if let (Some(last), Some(replica)) = (last, host.replica.as_mut()) {
-                        replica.handle_persisted(now, last);
+                        replica.handle_persisted(local, last);
                     }
                 }
                 Output::Send { to, message } => self.network.send(now, id, to, message),
@@ -299,6 +309,7 @@ impl Cluster {
                 Output::Reply { request, outcome } => {
                     if let ProposalOutcome::Committed(position) = outcome {
                         self.history.on_ack(request, position);
+                        self.clients.on_ack(request, position);
                         self.log(format!(
                             "{id} acknowledged request {} at {position}",
                             request.0
@@ -316,8 +327,11 @@ impl Cluster {
                             let r = r.clone();
                             self.history.on_leader(now, id, epoch, &r);
                         }
+                        self.check_leases(id);
                     }
                 }
+                Output::ReadReady { read, position } => self.on_read_ready(id, read, position),
+                Output::ReadFailed { read, error } => self.on_read_failed(id, read, error),
             }
         }
     }
@@ -341,7 +355,7 @@ impl Cluster {
         command: &[u8],
     ) -> Result<(RequestId, Position), ProposeError> {
         let request = RequestId(self.next_request);
-        let now = self.now;
+        let now = self.local_now(node);
         let replica = self
             .replica_mut(node)
             .ok_or(ProposeError::NotLeader { leader: None })?;
@@ -367,7 +381,7 @@ impl Cluster {
         let Some(leader) = self.leader() else {
             return false;
         };
-        let now = self.now;
+        let now = self.local_now(leader);
         let ok = self
             .replica_mut(leader)
             .is_some_and(|r| r.transfer_leadership(now, target).is_ok());
@@ -387,7 +401,7 @@ impl Cluster {
 
     /// Restart `node` from its durable state.
     pub fn restart(&mut self, node: NodeId) {
-        let now = self.now;
+        let now = self.local_now(node);
         if let Some(host) = self.hosts.get_mut(&node) {
             if host.replica.is_none() {
                 let durable = Durable {
@@ -420,6 +434,23 @@ impl Cluster {
     pub fn heal(&mut self) {
         self.network.heal();
         self.log("network healed".to_string());
+    }
+
+    /// From now on, `node`'s clock runs at `rate_per_mille / 1000` of real
+    /// time (1000: accurate; below: slow). Models broken clock assumptions.
+    pub fn set_clock_rate(&mut self, node: NodeId, rate_per_mille: u64) {
+        let now = self.now;
+        if let Some(host) = self.hosts.get_mut(&node) {
+            host.clock.set_rate(now, rate_per_mille);
+        }
+        self.log(format!("{node}'s clock runs at {rate_per_mille}/1000"));
+    }
+
+    /// `node`'s local time now (real time, unless its clock was skewed).
+    pub fn local_now(&self, node: NodeId) -> Instant {
+        self.hosts
+            .get(&node)
+            .map_or(self.now, |h| h.clock.local(self.now))
     }
 
     /// Change network faults.

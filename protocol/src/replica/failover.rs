@@ -44,11 +44,19 @@ impl Replica {
     /// True while this replica believes a live leader exists (itself or one it
     /// heard from within the minimum election timeout): with check-quorum on,
     /// such a replica refuses to help depose it.
+    ///
+    /// In lease mode a voter that restarted within the last minimum election
+    /// timeout also counts as in a lease: it may have confirmed a leader's
+    /// heartbeat round just before the crash, and that leader may be serving
+    /// lease reads on the strength of it.
     pub(super) fn in_leader_lease(&self) -> bool {
         if !self.config.check_quorum {
             return false;
         }
         if self.role == Role::Leader {
+            return true;
+        }
+        if self.restart_quiet_until.is_some_and(|t| self.now < t) {
             return true;
         }
         self.leader.is_some()

@@ -44,6 +44,7 @@ impl Replica {
         prev: Position,
         entries: Vec<Entry>,
         leader_commit: Lsn,
+        round: u64,
     ) -> Result<(), InputError> {
         match self.role {
             Role::Leader => {
@@ -58,10 +59,12 @@ impl Replica {
             Role::Follower | Role::Learner => {
                 if self.leader != Some(from) {
                     self.leader = Some(from);
+                    self.leader_round = 0;
                     self.announce_role();
                 }
             }
         }
+        self.leader_round = self.leader_round.max(round);
         self.last_leader_contact = Some(self.now);
         self.reset_election_deadline();
 
@@ -75,6 +78,7 @@ impl Replica {
                         rejected_prev: prev.lsn,
                         hint,
                     },
+                    round: self.leader_round,
                 },
             );
             return Ok(());
@@ -146,6 +150,7 @@ impl Replica {
                     matched: self.persisted.min(self.verified),
                     applied: self.applied,
                 },
+                round: self.leader_round,
             },
         );
     }
@@ -160,6 +165,7 @@ impl Replica {
                     rejected_prev: prev.lsn,
                     hint: Position::ZERO,
                 },
+                round: 0,
             },
             Message::RequestVote { .. } => Message::VoteResponse {
                 epoch: self.hard.epoch,
@@ -172,6 +178,7 @@ impl Replica {
                     rejected_prev: Lsn(0),
                     hint: Position::ZERO,
                 },
+                round: 0,
             },
             Message::AppendResponse { .. } | Message::VoteResponse { .. } => return,
         };

@@ -71,7 +71,8 @@ impl Replica {
         self.heartbeat_deadline = self.now + self.config.heartbeat_interval;
         self.check_quorum_deadline = self.now + self.config.election_timeout_min;
         self.announce_role();
-        self.append_own(EntryKind::Noop);
+        let noop = self.append_own(EntryKind::Noop);
+        self.reset_leader_reads(noop.lsn);
         for peer in self.peers() {
             self.replicate_to(peer, true);
         }
@@ -147,15 +148,23 @@ impl Replica {
             prev: Position::new(prev_epoch, prev_lsn),
             entries,
             commit: self.commit,
+            round: self.reads.round(),
         };
         self.send(peer, message);
     }
 
     /// A follower answered an append.
-    pub(super) fn handle_append_response(&mut self, from: NodeId, result: AppendResult) {
+    pub(super) fn handle_append_response(
+        &mut self,
+        from: NodeId,
+        result: AppendResult,
+        round: u64,
+    ) {
         if self.role != Role::Leader {
             return;
         }
+        // Any answer in this epoch confirms this leader up to its round.
+        self.on_round_echo(from, round);
         let last = self.log.last();
         let Some(pr) = self.progress.get_mut(&from) else {
             return;
@@ -250,11 +259,14 @@ impl Replica {
                 });
             }
         }
+        self.serve_reads();
     }
 
     /// Heartbeat tick: retransmit to followers that made no progress since
     /// the last tick, and send every follower at least an empty append.
     pub(super) fn heartbeat(&mut self) {
+        self.expire_reads();
+        self.start_read_round();
         let last = self.log.last().lsn;
         for pr in self.progress.values_mut() {
             match pr.state {
@@ -302,6 +314,7 @@ impl Replica {
             .get(&target)
             .is_some_and(|p| p.matched >= last)
         {
+            self.revoke_lease();
             self.send(
                 target,
                 Message::TimeoutNow {

@@ -3,17 +3,26 @@
 mod failover;
 mod follower;
 mod leader;
+mod local_reads;
 pub(crate) mod log;
 mod output;
 mod progress;
+mod reads;
 
 #[cfg(test)]
 mod prop_tests;
+#[cfg(test)]
+mod read_prop_tests;
+#[cfg(test)]
+mod read_tests;
+#[cfg(test)]
+mod read_unit_tests;
 #[cfg(test)]
 mod tests;
 
 pub use output::{Output, ProposalOutcome, Role};
 pub use progress::{Progress, ReplicationState};
+pub use reads::{ReadError, ReadId};
 
 use crate::config::{Config, ConfigError};
 use crate::entry::{Entry, HardState, RequestId};
@@ -96,6 +105,16 @@ pub struct Durable {
 /// - [`handle_persisted`](Self::handle_persisted): the host's log storage is
 ///   durable through a position.
 /// - [`transfer_leadership`](Self::transfer_leadership): planned failover.
+/// - [`read_index`](Self::read_index): a linearizable read (leader only),
+///   answered later by [`Output::ReadReady`] or [`Output::ReadFailed`]
+///   (at once, with no round trip, while a read lease holds).
+///
+/// **Queries** change nothing and take no time:
+/// [`read_local`](Self::read_local) decides whether a read carrying a
+/// [`SessionToken`](crate::SessionToken) may be served from this replica's
+/// applied state (any role: followers and learners above all), and
+/// [`applied_position`](Self::applied_position) names the log prefix such a
+/// read exposes (consistent prefix: applied entries only, in log order).
 ///
 /// **Outputs** are pulled: after every input, call
 /// [`poll_output`](Self::poll_output) until it returns `None` and perform each
@@ -113,6 +132,17 @@ pub struct Durable {
 ///   and a leader counts its own copy only once it is durable.
 /// - [`Output::Apply`] entries are committed; apply them in order before
 ///   reporting this replica's applied position to anyone.
+/// - [`Output::ReadReady`] comes after the `Apply` outputs it depends on:
+///   performing outputs in order is what makes the read safe to serve.
+///
+/// **Read rules**: linearizable reads go to the leader through
+/// `read_index` (read-index: a heartbeat round acknowledged by enough voters
+/// to meet every election quorum; or a lease with
+/// [`Config::lease_max_drift`], which *assumes* bounded clock drift). Pending
+/// reads fail with [`ReadError::LeadershipLost`] when the leader steps down,
+/// and with [`ReadError::TimedOut`] after an election timeout unconfirmed.
+/// Local reads honour session tokens and never expose a stale state to the
+/// session that carries one; see [`crate::session`].
 ///
 /// **Time rule**: the core never reads a clock. `now` must never go
 /// backwards between calls (an earlier `now` is treated as the latest one
@@ -146,6 +176,13 @@ pub struct Replica {
     progress: BTreeMap<NodeId, Progress>,
     pending: BTreeMap<Lsn, RequestId>,
     transfer: Option<(NodeId, Instant)>,
+    /// Leader: heartbeat rounds, read lease and pending linearizable reads.
+    reads: reads::LeaderReads,
+    /// Follower: highest heartbeat round seen from the current leader.
+    leader_round: u64,
+    /// Lease mode: a restarted voter forgot its last leader contact, so it
+    /// refuses to help elect anyone until this time.
+    restart_quiet_until: Option<Instant>,
     rng: SplitMix64,
     outputs: VecDeque<Output>,
 }
@@ -185,6 +222,11 @@ impl Replica {
             progress: BTreeMap::new(),
             pending: BTreeMap::new(),
             transfer: None,
+            reads: reads::LeaderReads::default(),
+            leader_round: 0,
+            restart_quiet_until: config
+                .lease_max_drift
+                .map(|_| now + config.election_timeout_min),
             rng,
             outputs: VecDeque::new(),
             config,
@@ -295,10 +337,11 @@ impl Replica {
                 prev,
                 entries,
                 commit,
+                round,
                 ..
-            } => self.handle_append(from, prev, entries, commit),
-            Message::AppendResponse { result, .. } => {
-                self.handle_append_response(from, result);
+            } => self.handle_append(from, prev, entries, commit, round),
+            Message::AppendResponse { result, round, .. } => {
+                self.handle_append_response(from, result, round);
                 Ok(())
             }
             Message::RequestVote { last, .. } => {
@@ -478,6 +521,7 @@ impl Replica {
         self.votes.clear();
         self.progress.clear();
         self.transfer = None;
+        self.leader_round = 0;
         if was_leader {
             for (_, request) in std::mem::take(&mut self.pending) {
                 self.outputs.push_back(Output::Reply {
@@ -485,6 +529,7 @@ impl Replica {
                     outcome: ProposalOutcome::LeadershipLost { leader },
                 });
             }
+            self.fail_reads(leader);
         }
         self.reset_election_deadline();
         self.announce_role();

@@ -1,5 +1,6 @@
 //! What a replica asks its host to do.
 
+use super::reads::{ReadError, ReadId};
 use crate::entry::{Entry, HardState, RequestId};
 use crate::types::{Epoch, Lsn, NodeId, Position};
 use crate::wire::Message;
@@ -101,5 +102,23 @@ pub enum Output {
         epoch: Epoch,
         /// The leader, if known.
         leader: Option<NodeId>,
+    },
+    /// A linearizable read from [`Replica::read_index`](crate::Replica::read_index)
+    /// may be served: the host has applied (in the outputs before this one)
+    /// at least through `position`, and every write acknowledged before the
+    /// read was asked for is at or below it. Serve the state machine as it
+    /// stands now.
+    ReadReady {
+        /// The host's id from `read_index`.
+        read: ReadId,
+        /// The position the read is served at (at least).
+        position: Position,
+    },
+    /// A linearizable read could not be confirmed and must not be served.
+    ReadFailed {
+        /// The host's id from `read_index`.
+        read: ReadId,
+        /// Why.
+        error: ReadError,
     },
 }

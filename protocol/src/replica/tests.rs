@@ -9,9 +9,9 @@ use crate::wire::{AppendResult, Message};
 use crate::Config;
 use std::time::Duration;
 
-const SECOND: Duration = Duration::from_secs(1);
+pub(super) const SECOND: Duration = Duration::from_secs(1);
 
-fn elect(cluster: &mut Cluster) -> NodeId {
+pub(super) fn elect(cluster: &mut Cluster) -> NodeId {
     assert!(
         cluster.run_until(5 * SECOND, |c| c.leader().is_some()),
         "no leader elected:\n{}",
@@ -20,7 +20,7 @@ fn elect(cluster: &mut Cluster) -> NodeId {
     cluster.leader().unwrap()
 }
 
-fn commit_all(cluster: &mut Cluster) {
+pub(super) fn commit_all(cluster: &mut Cluster) {
     let ids = cluster.ids();
     let done = cluster.run_until(5 * SECOND, |c| {
         let Some(leader) = c.leader().and_then(|l| c.replica(l)) else {
@@ -35,7 +35,7 @@ fn commit_all(cluster: &mut Cluster) {
     assert!(done, "cluster did not converge:\n{}", cluster.trace());
 }
 
-fn no_violations(cluster: &Cluster) {
+pub(super) fn no_violations(cluster: &Cluster) {
     assert!(
         cluster.history().violations.is_empty(),
         "violations: {:?}\n{}",
@@ -357,7 +357,7 @@ fn hostile_network_keeps_every_safety_property() {
 
 // ----- unit tests on a lone replica -------------------------------------
 
-fn lone(id: u64) -> Replica {
+pub(super) fn lone(id: u64) -> Replica {
     Replica::new(
         Config::new(NodeId(id), [NodeId(1), NodeId(2), NodeId(3)]),
         Instant(0),
@@ -365,11 +365,11 @@ fn lone(id: u64) -> Replica {
     .unwrap()
 }
 
-fn drain(r: &mut Replica) -> Vec<Output> {
+pub(super) fn drain(r: &mut Replica) -> Vec<Output> {
     std::iter::from_fn(|| r.poll_output()).collect()
 }
 
-fn entry(epoch: u64, lsn: u64) -> Entry {
+pub(super) fn entry(epoch: u64, lsn: u64) -> Entry {
     Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
@@ -402,6 +402,7 @@ fn hostile_inputs_are_rejected_without_effect() {
         prev: Position::ZERO,
         entries: vec![entry(1, 2)],
         commit: Lsn(0),
+        round: 0,
     };
     assert!(matches!(
         r.handle_message(Instant(1), NodeId(1), gap),
@@ -412,6 +413,7 @@ fn hostile_inputs_are_rejected_without_effect() {
         prev: Position::ZERO,
         entries: vec![entry(7, 1)],
         commit: Lsn(0),
+        round: 0,
     };
     assert!(r.handle_message(Instant(1), NodeId(1), future).is_err());
     let overflow = Message::Append {
@@ -419,6 +421,7 @@ fn hostile_inputs_are_rejected_without_effect() {
         prev: Position::new(Epoch(1), Lsn(u64::MAX)),
         entries: vec![entry(1, 0)],
         commit: Lsn(u64::MAX),
+        round: 0,
     };
     assert!(r.handle_message(Instant(1), NodeId(1), overflow).is_err());
     assert_eq!(r.epoch(), before.epoch());
@@ -434,6 +437,7 @@ fn a_message_from_an_older_epoch_is_fenced() {
         prev: Position::ZERO,
         entries: vec![entry(3, 1)],
         commit: Lsn(0),
+        round: 0,
     };
     r.handle_message(Instant(1), NodeId(1), newer).unwrap();
     drain(&mut r);
@@ -442,6 +446,7 @@ fn a_message_from_an_older_epoch_is_fenced() {
         prev: Position::ZERO,
         entries: vec![entry(2, 1)],
         commit: Lsn(1),
+        round: 0,
     };
     r.handle_message(Instant(2), NodeId(3), stale).unwrap();
     let out = drain(&mut r);
@@ -508,6 +513,7 @@ fn votes_go_only_to_candidates_at_least_as_up_to_date() {
         prev: Position::ZERO,
         entries: vec![entry(2, 1), entry(2, 2)],
         commit: Lsn(0),
+        round: 0,
     };
     r.handle_message(Instant(1), NodeId(1), append).unwrap();
     drain(&mut r);
@@ -536,6 +542,7 @@ fn followers_acknowledge_only_what_is_persisted() {
         prev: Position::ZERO,
         entries: vec![entry(1, 1), entry(1, 2)],
         commit: Lsn(0),
+        round: 0,
     };
     r.handle_message(Instant(1), NodeId(1), append).unwrap();
     let out = drain(&mut r);

@@ -6,7 +6,7 @@
 use super::message::Envelope;
 
 /// The wire format version this build speaks.
-pub const WIRE_VERSION: u8 = 1;
+pub const WIRE_VERSION: u8 = 2;
 
 /// Largest encoded envelope the decoder accepts (16 MiB).
 pub const MAX_ENVELOPE_BYTES: usize = 16 << 20;

@@ -21,6 +21,11 @@ pub enum Message {
         entries: Vec<Entry>,
         /// The leader's commit point.
         commit: Lsn,
+        /// The leader's current heartbeat round in this epoch. Followers echo
+        /// the highest round they have seen from their leader in every
+        /// `AppendResponse`; a leader uses the echoes to confirm that it
+        /// still leads (read-index reads) and to extend its read lease.
+        round: u64,
     },
     /// Follower → leader: the outcome of an `Append`.
     AppendResponse {
@@ -28,6 +33,9 @@ pub enum Message {
         epoch: Epoch,
         /// What happened.
         result: AppendResult,
+        /// The highest heartbeat round the responder has seen from its
+        /// leader in `epoch` (0 when none, e.g. in a fencing answer).
+        round: u64,
     },
     /// Candidate → voter: a (pre-)vote request.
     RequestVote {

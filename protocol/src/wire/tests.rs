@@ -27,32 +27,36 @@ fn message() -> impl Strategy<Value = Message> {
             epoch.clone(),
             position(),
             proptest::collection::vec(entry(), 0..4),
+            any::<u64>(),
             any::<u64>()
         )
-            .prop_map(|(epoch, prev, entries, c)| Message::Append {
+            .prop_map(|(epoch, prev, entries, c, round)| Message::Append {
                 epoch,
                 prev,
                 entries,
-                commit: Lsn(c)
+                commit: Lsn(c),
+                round,
             }),
-        (epoch.clone(), any::<u64>(), any::<u64>()).prop_map(|(epoch, m, a)| {
-            Message::AppendResponse {
+        (epoch.clone(), any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
+            |(epoch, m, a, round)| Message::AppendResponse {
                 epoch,
                 result: AppendResult::Accepted {
                     matched: Lsn(m),
                     applied: Lsn(a),
                 },
+                round,
             }
-        }),
-        (epoch.clone(), any::<u64>(), position()).prop_map(|(epoch, r, hint)| {
-            Message::AppendResponse {
+        ),
+        (epoch.clone(), any::<u64>(), position(), any::<u64>()).prop_map(
+            |(epoch, r, hint, round)| Message::AppendResponse {
                 epoch,
                 result: AppendResult::Rejected {
                     rejected_prev: Lsn(r),
                     hint,
                 },
+                round,
             }
-        }),
+        ),
         (epoch.clone(), position(), any::<bool>(), any::<bool>()).prop_map(
             |(epoch, last, pre_vote, transfer)| Message::RequestVote {
                 epoch,
