@@ -26,6 +26,10 @@ pub struct Variant {
     pub without_axioms: Vec<QuorumAxiom>,
     /// Protocol guards left out.
     pub without_guards: Vec<Guard>,
+    /// When set, every sort has at most this many elements. Only for
+    /// searching counterexamples: validity in a bounded universe proves
+    /// nothing about the unbounded one, a counterexample in it is genuine.
+    pub universe_bound: Option<usize>,
 }
 
 impl Variant {
@@ -46,6 +50,13 @@ impl Variant {
     /// This variant with protocol guard `guard` removed.
     pub fn without_guard(mut self, guard: Guard) -> Self {
         self.without_guards.push(guard);
+        self
+    }
+
+    /// This variant searched for counterexamples among universes of at most
+    /// `size` elements per sort.
+    pub fn within(mut self, size: usize) -> Self {
+        self.universe_bound = Some(size);
         self
     }
 
@@ -187,6 +198,11 @@ pub fn check_obligation(
     solver.set_params(&params);
     for axiom in sig.axioms(&variant.without_axioms) {
         solver.assert(&axiom);
+    }
+    if let Some(size) = variant.universe_bound {
+        for axiom in sig.bounded_universe(size) {
+            solver.assert(&axiom);
+        }
     }
     let target = match obligation {
         Obligation::Initiation => {

@@ -49,7 +49,6 @@ pub const LEADER_COMPLETENESS: &[Conjunct] = conjuncts![
     one_vote_per_epoch,
     leader_has_vote_quorum,
     election_safety,
-    vote_quorum_decides_leader,
     no_votes_in_epoch_zero,
     votes_at_most_current,
     votes_go_to_nodes_at_or_past_epoch,
@@ -130,34 +129,6 @@ pub fn leader_has_vote_quorum(sig: &Signature, s: &State) -> Bool {
                     ),
                 ),
             ),
-        ),
-    )
-}
-
-/// A candidate holding the votes of an election quorum in epoch `e` is the
-/// only node that is (or can become) leader of `e`.
-pub fn vote_quorum_decides_leader(sig: &Signature, s: &State) -> Bool {
-    let (l, c, m) = (
-        var("l", &sig.node),
-        var("c", &sig.node),
-        var("m", &sig.node),
-    );
-    let e = var("e", &sig.epoch);
-    let q = var("q", &sig.election_quorum);
-    forall(
-        &[&l, &c, &e, &q],
-        implies(
-            and(&[
-                s.leader.holds(&[&l, &e]),
-                forall(
-                    &[&m],
-                    implies(
-                        sig.in_election_quorum.holds(&[&m, &q]),
-                        s.voted.holds(&[&m, &e, &c]),
-                    ),
-                ),
-            ]),
-            eq(&l, &c),
         ),
     )
 }
@@ -483,13 +454,9 @@ pub fn committed_prefix_of_later_entries(sig: &Signature, s: &State) -> Bool {
 
 /// A node that held a committed entry votes in a later epoch `f` only for a
 /// candidate that holds the entry, and the candidate keeps it while it is in
-/// `f` and no other node leads `f`.
+/// `f`.
 pub fn voters_elect_complete_candidates(sig: &Signature, s: &State) -> Bool {
-    let (m, c, l) = (
-        var("m", &sig.node),
-        var("c", &sig.node),
-        var("l", &sig.node),
-    );
+    let (m, c) = (var("m", &sig.node), var("c", &sig.node));
     let i = var("i", &sig.lsn);
     let (x, e, f) = (
         var("x", &sig.epoch),
@@ -504,7 +471,6 @@ pub fn voters_elect_complete_candidates(sig: &Signature, s: &State) -> Bool {
                 s.voted.holds(&[&m, &f, &c]),
                 sig.epoch_lt(&e, &f),
                 eq(&s.epoch_of(&c), &f),
-                forall(&[&l], implies(s.leader.holds(&[&l, &f]), eq(&l, &c))),
             ]),
             s.log.holds(&[&c, &i, &x]),
         ),

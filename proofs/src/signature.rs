@@ -146,6 +146,25 @@ impl Signature {
         axioms
     }
 
+    /// Domain-closure axioms: every sort has at most `size` elements. Used
+    /// only to help the solver build counterexamples; a model of a bounded
+    /// query is also a model of the unbounded one.
+    pub fn bounded_universe(&self, size: usize) -> Vec<z3::ast::Bool> {
+        let mut sorts = vec![&self.node, &self.epoch, &self.lsn, &self.election_quorum];
+        if self.quorums == QuorumSystem::Flexible {
+            sorts.push(&self.commit_quorum);
+        }
+        sorts
+            .into_iter()
+            .map(|sort| {
+                let elements: Vec<Term> = (0..size).map(|_| var("element", sort)).collect();
+                let x = var("x", sort);
+                let cases: Vec<_> = elements.iter().map(|el| eq(&x, el)).collect();
+                forall(&[&x], or(&cases))
+            })
+            .collect()
+    }
+
     /// `∀ q1 q2. ∃ n. n ∈ q1 ∧ n ∈ q2`.
     fn intersect(&self, a: (&Sort, &Relation), b: (&Sort, &Relation)) -> z3::ast::Bool {
         let q1 = var("q1", a.0);
