@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use steadfast::{
     Config, Durable, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome,
-    Replica, RequestId,
+    ReadId, Replica, RequestId,
 };
 
 /// Messages in the model: replica-to-replica protocol messages, and the
@@ -137,7 +137,13 @@ pub fn client_of(request: u64) -> Id {
     Id::from((request >> 32) as usize)
 }
 
-fn issue(client: Id, ops: &[ClientOp], index: usize, servers: usize, o: &mut Out<Node>) -> Option<u64> {
+fn issue(
+    client: Id,
+    ops: &[ClientOp],
+    index: usize,
+    servers: usize,
+    o: &mut Out<Node>,
+) -> Option<u64> {
     let op = ops.get(index)?;
     let request = request_id(client, index);
     let msg = match *op {
@@ -208,7 +214,17 @@ impl ServerState {
                     }
                 }
                 Output::Reply { request, outcome } => self.reply(request, outcome, o),
-                Output::RoleChanged { .. } => {}
+                Output::ReadReady { read, position } => {
+                    let value = register_at(self.replica.entries(), position.lsn);
+                    o.send(
+                        client_of(read.0),
+                        Msg::GetOk {
+                            request: read.0,
+                            value,
+                        },
+                    );
+                }
+                Output::RoleChanged { .. } | Output::ReadFailed { .. } => {}
             }
         }
         if self.replica.poll_timeout().is_some() {
@@ -260,7 +276,9 @@ impl Actor for Node {
 
     fn on_start(&self, id: Id, storage: &Option<Storage>, o: &mut Out<Self>) -> NodeState {
         match self {
-            Node::Server { config, .. } => NodeState::Server(Node::start_server(config, storage, o)),
+            Node::Server { config, .. } => {
+                NodeState::Server(Node::start_server(config, storage, o))
+            }
             Node::Client { ops, servers } => NodeState::Client(ClientState {
                 next: 1,
                 awaiting: issue(id, ops, 0, *servers, o),
@@ -298,11 +316,18 @@ impl Actor for Node {
                 let mut next = server.clone();
                 let commit_before = next.replica.commit();
                 let now = next.now();
-                if next
-                    .replica
-                    .propose(now, RequestId(command.request()), command.encode())
-                    .is_err()
-                {
+                let accepted = match command {
+                    // Writes go through the log.
+                    Command::Put { .. } => next
+                        .replica
+                        .propose(now, RequestId(command.request()), command.encode())
+                        .is_ok(),
+                    // Reads are linearizable leader reads (read-index).
+                    Command::Get { request } => {
+                        next.replica.read_index(now, ReadId(request)).is_ok()
+                    }
+                };
+                if !accepted {
                     return;
                 }
                 next.perform(commit_before, o);

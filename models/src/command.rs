@@ -101,7 +101,7 @@ pub fn holds_request(replica: &Replica, request: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use steadfast::{Epoch, EntryKind};
+    use steadfast::{EntryKind, Epoch};
 
     #[test]
     fn commands_round_trip_and_garbage_is_refused() {
@@ -127,12 +127,34 @@ mod tests {
             kind: EntryKind::Command(c.encode()),
         };
         let log = [
-            entry(1, Command::Put { request: 1, value: 5 }),
-            entry(2, Command::Put { request: 2, value: 6 }),
-            entry(3, Command::Put { request: 1, value: 5 }),
+            entry(
+                1,
+                Command::Put {
+                    request: 1,
+                    value: 5,
+                },
+            ),
+            entry(
+                2,
+                Command::Put {
+                    request: 2,
+                    value: 6,
+                },
+            ),
+            entry(
+                3,
+                Command::Put {
+                    request: 1,
+                    value: 5,
+                },
+            ),
         ];
         assert_eq!(register_at(&log, Lsn(0)), 0);
         assert_eq!(register_at(&log, Lsn(1)), 5);
-        assert_eq!(register_at(&log, Lsn(3)), 6, "the retried request 1 is not re-applied");
+        assert_eq!(
+            register_at(&log, Lsn(3)),
+            6,
+            "the retried request 1 is not re-applied"
+        );
     }
 }

@@ -41,7 +41,9 @@ pub fn record_out(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) 
     match env.msg {
         Msg::Put { value, .. } if env.dst == Id::from(0) => {
             let mut h = history.clone();
-            let _ = h.linearizability.on_invoke(env.src, RegisterOp::Write(*value));
+            let _ = h
+                .linearizability
+                .on_invoke(env.src, RegisterOp::Write(*value));
             Some(h)
         }
         Msg::Get { .. } if env.dst == Id::from(0) => {
@@ -78,7 +80,9 @@ pub fn record_in(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -
         }
         Msg::GetOk { value, .. } => {
             let mut h = history.clone();
-            let _ = h.linearizability.on_return(env.dst, RegisterRet::ReadOk(*value));
+            let _ = h
+                .linearizability
+                .on_return(env.dst, RegisterRet::ReadOk(*value));
             Some(h)
         }
         _ => None,

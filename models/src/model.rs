@@ -13,6 +13,9 @@ use steadfast::{Config, Durability, ElectionQuorum, Epoch, Instant, NodeId};
 /// How the model's network misbehaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NetworkKind {
+    /// Per-link FIFO: messages between two replicas arrive in order (as
+    /// over one TCP connection); different links still interleave freely.
+    Ordered,
     /// Messages are reordered arbitrarily, each delivered at most once.
     Unordered,
     /// Messages are reordered and may be delivered any number of times.
@@ -91,7 +94,9 @@ impl ReplicationModel {
 
     /// True when the configuration promises no acknowledged write is lost.
     pub fn survives_failover(&self) -> bool {
-        self.durability.survives_failover(self.servers, self.election) && self.planted_bug.is_none()
+        self.durability
+            .survives_failover(self.servers, self.election)
+            && self.planted_bug.is_none()
     }
 
     /// The replica configuration of server `index`.
@@ -135,6 +140,7 @@ impl ReplicationModel {
             })
             .collect();
         let network = match self.network {
+            NetworkKind::Ordered => Network::new_ordered([]),
             NetworkKind::Unordered => Network::new_unordered_nonduplicating([]),
             NetworkKind::Duplicating => Network::new_unordered_duplicating([]),
         };
@@ -155,13 +161,37 @@ impl ReplicationModel {
             .within_boundary(within_boundary)
             .property(Expectation::Always, "ElectionSafety", p::election_safety)
             .property(Expectation::Always, "LogMatching", p::log_matching)
-            .property(Expectation::Always, "NoLostAckedWrites", p::no_lost_acked_writes)
-            .property(Expectation::Always, "NoSplitBrainAck", p::no_split_brain_ack)
-            .property(Expectation::Always, "StateMachineSafety", p::state_machine_safety)
-            .property(Expectation::Always, "CommittedNeverTruncated", p::committed_never_truncated)
+            .property(
+                Expectation::Always,
+                "NoLostAckedWrites",
+                p::no_lost_acked_writes,
+            )
+            .property(
+                Expectation::Always,
+                "NoSplitBrainAck",
+                p::no_split_brain_ack,
+            )
+            .property(
+                Expectation::Always,
+                "StateMachineSafety",
+                p::state_machine_safety,
+            )
+            .property(
+                Expectation::Always,
+                "CommittedNeverTruncated",
+                p::committed_never_truncated,
+            )
             .property(Expectation::Always, "Linearizable", p::linearizable)
-            .property(Expectation::Sometimes, "a write is acknowledged", p::write_acknowledged)
-            .property(Expectation::Sometimes, "a failover happens", p::failover_happens)
+            .property(
+                Expectation::Sometimes,
+                "a write is acknowledged",
+                p::write_acknowledged,
+            )
+            .property(
+                Expectation::Sometimes,
+                "a failover happens",
+                p::failover_happens,
+            )
     }
 }
 

@@ -86,17 +86,22 @@ pub fn no_lost_acked_writes(_: &Model, state: &State) -> bool {
 /// leader kept acknowledging writes a newer leader overwrote).
 pub fn no_split_brain_ack(_: &Model, state: &State) -> bool {
     let acked: Vec<_> = state.history.acked.values().collect();
-    acked
-        .iter()
-        .enumerate()
-        .all(|(i, a)| acked.iter().skip(i + 1).all(|b| a.lsn != b.lsn || a.epoch == b.epoch))
+    acked.iter().enumerate().all(|(i, a)| {
+        acked
+            .iter()
+            .skip(i + 1)
+            .all(|b| a.lsn != b.lsn || a.epoch == b.epoch)
+    })
 }
 
 /// StateMachineSafety: no replica applies two different entries at one lsn,
 /// and no two replicas apply different entries at one lsn.
 pub fn state_machine_safety(_: &Model, state: &State) -> bool {
     let servers: Vec<&ServerState> = all_servers(state).collect();
-    if servers.iter().any(|s| s.storage.ghost.applied_conflict.is_some()) {
+    if servers
+        .iter()
+        .any(|s| s.storage.ghost.applied_conflict.is_some())
+    {
         return false;
     }
     servers.iter().enumerate().all(|(i, a)| {

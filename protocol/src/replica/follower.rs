@@ -97,7 +97,8 @@ impl Replica {
                 fresh.push(entry);
             }
         }
-        if !fresh.is_empty() {
+        let awaiting_persistence = !fresh.is_empty();
+        if awaiting_persistence {
             self.outputs.push_back(Output::Append { entries: fresh });
         }
         self.verified = self.verified.max(through);
@@ -106,7 +107,12 @@ impl Replica {
             self.commit = commit;
             self.apply_committed();
         }
-        self.acknowledge();
+        // New entries are acknowledged once the host reports them durable
+        // (`handle_persisted`); anything else (a heartbeat, a duplicate) is
+        // answered at once, so the leader learns how far this log matches.
+        if !awaiting_persistence {
+            self.acknowledge();
+        }
         Ok(())
     }
 

@@ -164,6 +164,7 @@ fn three_node_leader_with_two_proposals() -> (Driver, Ticket, Ticket) {
     driver.handle_message(NOW, NodeId(2), vote(false)).unwrap();
     let ack = Message::AppendResponse {
         epoch: Epoch(1),
+        round: 0,
         result: AppendResult::Accepted {
             matched: Lsn(1),
             applied: Lsn(0),
@@ -188,6 +189,7 @@ fn after_a_step_down_tickets_wait_for_a_definite_outcome() {
         prev: pos(1, 1),
         entries: vec![],
         commit: Lsn(1),
+        round: 1,
     };
     driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
     let mut applied = Vec::new();
@@ -211,6 +213,7 @@ fn after_a_step_down_tickets_wait_for_a_definite_outcome() {
         prev: pos(1, 2),
         entries: vec![noop],
         commit: Lsn(3),
+        round: 1,
     };
     driver.handle_message(NOW, NodeId(2), append).unwrap();
     while driver.pump(perform(&driver, &mut applied)) > 0 {}
