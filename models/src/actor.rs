@@ -3,7 +3,7 @@
 //! sends exactly what the replica's outputs say, in order, and rebuilds the
 //! replica from its durable state after a crash. No protocol logic lives here.
 
-use crate::command::{holds_request, register_at, Command, Value};
+use crate::command::{holds_request, id_allocated, register_at, Command, Value};
 use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -29,6 +29,18 @@ pub enum Msg {
     Get {
         /// Request id.
         request: u64,
+    },
+    /// Client → every server: allocate the next id.
+    NextId {
+        /// Request id.
+        request: u64,
+    },
+    /// Server → client: the allocated id.
+    IdOk {
+        /// Request id.
+        request: u64,
+        /// The id.
+        id: u64,
     },
     /// Server → client: the write is committed at `at` under the policy.
     PutOk {
@@ -105,6 +117,8 @@ pub enum ClientOp {
     Put(Value),
     /// Read.
     Get,
+    /// Allocate an id.
+    NextId,
 }
 
 /// The actors of a replication model.
@@ -149,6 +163,7 @@ fn issue(
     let msg = match *op {
         ClientOp::Put(value) => Msg::Put { request, value },
         ClientOp::Get => Msg::Get { request },
+        ClientOp::NextId => Msg::NextId { request },
     };
     for server in 0..servers {
         o.send(Id::from(server), msg.clone());
@@ -251,6 +266,15 @@ impl ServerState {
                 request: request.0,
                 value: register_at(self.replica.entries(), at.lsn),
             },
+            Command::Allocate { .. } => {
+                let Some(id) = id_allocated(self.replica.entries(), request.0) else {
+                    return;
+                };
+                Msg::IdOk {
+                    request: request.0,
+                    id,
+                }
+            }
         };
         o.send(client, msg);
     }
@@ -305,6 +329,7 @@ impl Actor for Node {
                     }
                     Msg::Put { request, value } => Command::Put { request, value },
                     Msg::Get { request } => Command::Get { request },
+                    Msg::NextId { request } => Command::Allocate { request },
                     _ => return,
                 };
                 if server.replica.role() != steadfast::Role::Leader
@@ -317,8 +342,8 @@ impl Actor for Node {
                 let commit_before = next.replica.commit();
                 let now = next.now();
                 let accepted = match command {
-                    // Writes go through the log.
-                    Command::Put { .. } => next
+                    // Writes and allocations go through the log.
+                    Command::Put { .. } | Command::Allocate { .. } => next
                         .replica
                         .propose(now, RequestId(command.request()), command.encode())
                         .is_ok(),
@@ -336,7 +361,9 @@ impl Actor for Node {
             }
             (Node::Client { ops, servers }, NodeState::Client(client)) => {
                 let request = match msg {
-                    Msg::PutOk { request, .. } | Msg::GetOk { request, .. } => request,
+                    Msg::PutOk { request, .. }
+                    | Msg::GetOk { request, .. }
+                    | Msg::IdOk { request, .. } => request,
                     _ => return,
                 };
                 if client.awaiting != Some(request) {

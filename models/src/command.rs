@@ -20,8 +20,14 @@ pub enum Command {
         /// The value.
         value: Value,
     },
-    /// Read the register, ordered through the log.
+    /// Read the register (served by read-index, not through the log).
     Get {
+        /// Client-unique request id.
+        request: u64,
+    },
+    /// Allocate the next auto-increment id (like `AUTO_INCREMENT`): the id
+    /// is the number of distinct allocations in the log through this one.
+    Allocate {
         /// Client-unique request id.
         request: u64,
     },
@@ -31,7 +37,9 @@ impl Command {
     /// The request id.
     pub fn request(self) -> u64 {
         match self {
-            Command::Put { request, .. } | Command::Get { request } => request,
+            Command::Put { request, .. }
+            | Command::Get { request }
+            | Command::Allocate { request } => request,
         }
     }
 
@@ -48,6 +56,10 @@ impl Command {
                 out.push(2);
                 out.extend(request.to_le_bytes());
             }
+            Command::Allocate { request } => {
+                out.push(3);
+                out.extend(request.to_le_bytes());
+            }
         }
         out
     }
@@ -62,6 +74,7 @@ impl Command {
                 value: *value,
             }),
             (2, []) => Some(Command::Get { request }),
+            (3, []) => Some(Command::Allocate { request }),
             _ => None,
         }
     }
@@ -89,6 +102,21 @@ pub fn register_at(entries: &[Entry], through: Lsn) -> Value {
     value
 }
 
+/// The id the allocation `request` received: the number of distinct
+/// allocations in the log through its first occurrence.
+pub fn id_allocated(entries: &[Entry], request: u64) -> Option<u64> {
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in entries {
+        if let Some(Command::Allocate { request: r }) = Command::of(entry) {
+            seen.insert(r);
+            if r == request {
+                return Some(seen.len() as u64);
+            }
+        }
+    }
+    None
+}
+
 /// True when `replica`'s log already holds `request`.
 pub fn holds_request(replica: &Replica, request: u64) -> bool {
     replica
@@ -111,6 +139,7 @@ mod tests {
                 value: 3,
             },
             Command::Get { request: u64::MAX },
+            Command::Allocate { request: 3 },
         ] {
             assert_eq!(Command::decode(&c.encode()), Some(c));
         }

@@ -22,6 +22,10 @@ pub struct History {
     pub leaders: BTreeMap<Epoch, Id>,
     /// An epoch in which two replicas sent appends (two leaders).
     pub two_leaders: Option<(Epoch, Id, Id)>,
+    /// Ids handed to clients: id → the request that received it.
+    pub ids: BTreeMap<u64, u64>,
+    /// An id handed out to two different requests.
+    pub reissued_id: Option<u64>,
 }
 
 impl Default for History {
@@ -31,6 +35,8 @@ impl Default for History {
             acked: BTreeMap::new(),
             leaders: BTreeMap::new(),
             two_leaders: None,
+            ids: BTreeMap::new(),
+            reissued_id: None,
         }
     }
 }
@@ -76,6 +82,18 @@ pub fn record_in(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -
             let mut h = history.clone();
             let _ = h.linearizability.on_return(env.dst, RegisterRet::WriteOk);
             h.acked.insert(*request, *at);
+            Some(h)
+        }
+        Msg::IdOk { request, id } => {
+            let mut h = history.clone();
+            match h.ids.get(id) {
+                Some(other) if other != request => {
+                    h.reissued_id.get_or_insert(*id);
+                }
+                _ => {
+                    h.ids.insert(*id, *request);
+                }
+            }
             Some(h)
         }
         Msg::GetOk { value, .. } => {

@@ -16,4 +16,5 @@ pub mod command;
 pub mod history;
 pub mod model;
 pub mod properties;
+pub mod report;
 pub mod suite;

@@ -182,6 +182,7 @@ impl ReplicationModel {
                 p::committed_never_truncated,
             )
             .property(Expectation::Always, "Linearizable", p::linearizable)
+            .property(Expectation::Always, "UniqueIds", p::unique_ids)
             .property(
                 Expectation::Sometimes,
                 "a write is acknowledged",
@@ -195,9 +196,16 @@ impl ReplicationModel {
     }
 }
 
+/// Keep the model finite: no replica past `max_epoch`. Clients never crash
+/// (a restarted client would re-issue a request the history still has in
+/// flight; client crashes are not what these models are about).
 fn within_boundary(cfg: &ReplicationModel, state: &State) -> bool {
-    state.actor_states.iter().all(|s| match &**s {
-        NodeState::Server(server) => server.replica.epoch() <= Epoch(cfg.max_epoch),
-        NodeState::Client(_) => true,
-    })
+    state
+        .actor_states
+        .iter()
+        .zip(state.crashed.iter())
+        .all(|(s, crashed)| match &**s {
+            NodeState::Server(server) => server.replica.epoch() <= Epoch(cfg.max_epoch),
+            NodeState::Client(_) => !crashed,
+        })
 }

@@ -81,16 +81,25 @@ pub fn no_lost_acked_writes(_: &Model, state: &State) -> bool {
         })
 }
 
-/// NoSplitBrainAck: acknowledged histories never fork — no two writes are
-/// acknowledged at the same lsn by leaders of different epochs (an old
-/// leader kept acknowledging writes a newer leader overwrote).
+/// NoSplitBrainAck: while two replicas both act as leader (a superseded
+/// one that has not yet learned of its successor, and the successor), the
+/// superseded one has acknowledged no write the successor lacks.
 pub fn no_split_brain_ack(_: &Model, state: &State) -> bool {
-    let acked: Vec<_> = state.history.acked.values().collect();
-    acked.iter().enumerate().all(|(i, a)| {
-        acked
+    let leaders: Vec<&ServerState> = live_servers(state)
+        .filter(|s| s.replica.role() == Role::Leader)
+        .collect();
+    leaders.iter().all(|old| {
+        leaders
             .iter()
-            .skip(i + 1)
-            .all(|b| a.lsn != b.lsn || a.epoch == b.epoch)
+            .filter(|new| new.replica.epoch() > old.replica.epoch())
+            .all(|new| {
+                state
+                    .history
+                    .acked
+                    .values()
+                    .filter(|at| at.epoch == old.replica.epoch())
+                    .all(|at| new.replica.entry(at.lsn).map(Entry::position) == Some(*at))
+            })
     })
 }
 
@@ -128,9 +137,19 @@ pub fn linearizable(_: &Model, state: &State) -> bool {
     state.history.linearizability.serialized_history().is_some()
 }
 
+/// UniqueIds: no id is handed to two different requests.
+pub fn unique_ids(_: &Model, state: &State) -> bool {
+    state.history.reissued_id.is_none()
+}
+
+/// Sometimes: an id is handed out.
+pub fn id_allocated(_: &Model, state: &State) -> bool {
+    !state.history.ids.is_empty()
+}
+
 /// Sometimes: a write is acknowledged (the model does something).
 pub fn write_acknowledged(_: &Model, state: &State) -> bool {
-    !state.history.acked.is_empty()
+    !state.history.acked.is_empty() || !state.history.ids.is_empty()
 }
 
 /// Sometimes: a second epoch gets a leader (a failover happens).

@@ -1,4 +1,14 @@
-//! The model-checking suite: the registry of models `steadfast check` runs.
+//! The model-checking suite: named checks, each a model with bounds and the
+//! *expected* outcome of each property, and a runner that compares what the
+//! checker found with what was expected.
+
+use crate::actor::ClientOp;
+use crate::model::{NetworkKind, ReplicationModel};
+use crate::properties::Model;
+use stateright::{Checker, Model as _, Path};
+use std::time::{Duration, Instant};
+use steadfast::config::PlantedBug;
+use steadfast::{Durability, ElectionQuorum};
 
 /// How hard the suite works: `Ci` fits the whole suite in minutes on two
 /// cores; `Deep` uses the largest bounds that fit the machine.
@@ -23,9 +33,323 @@ impl std::str::FromStr for Profile {
     }
 }
 
-/// The names of the models the suite knows, in the order it runs them.
+/// What a property is expected to do in a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// No reachable state (within the bounds) violates it.
+    Holds,
+    /// The checker must find a violation.
+    Violated,
+}
+
+/// What the checker found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Found {
+    /// Explored every state within the bounds, no violation.
+    Holds,
+    /// A violation was found.
+    Violated,
+    /// Stopped (time budget) before exhausting the bounds, with no violation.
+    Incomplete,
+}
+
+/// One model of the suite.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// The model family (e.g. `matrix`, `ids`, `crash`).
+    pub family: &'static str,
+    /// The model.
+    pub model: ReplicationModel,
+    /// Explore paths of at most this many steps.
+    pub max_depth: usize,
+    /// Give up (result `incomplete`) after this long.
+    pub budget: Duration,
+    /// The stated expectation for each property checked.
+    pub expect: Vec<(&'static str, Expect)>,
+    /// Example properties (`Sometimes`) that must be found, so an empty
+    /// model cannot pass.
+    pub examples: Vec<&'static str>,
+}
+
+/// One row of the verdict table.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Verdict {
+    /// Model family.
+    pub model: String,
+    /// Configuration.
+    pub config: String,
+    /// Property.
+    pub property: String,
+    /// Expected outcome.
+    pub expected: String,
+    /// Found outcome.
+    pub found: Found,
+    /// Unique states explored.
+    pub unique_states: usize,
+    /// Depth reached.
+    pub max_depth: usize,
+    /// Wall-clock seconds for the whole model.
+    pub seconds: f64,
+    /// The counterexample (or example), as numbered steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<String>>,
+    /// The same trace as a Mermaid sequence diagram.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mermaid: Option<String>,
+    /// Whether `found` matches `expected`.
+    pub ok: bool,
+}
+
+const SAFETY: [&str; 5] = [
+    "NoLostAckedWrites",
+    "NoSplitBrainAck",
+    "StateMachineSafety",
+    "CommittedNeverTruncated",
+    "Linearizable",
+];
+
+/// Expectations for a register model: election safety and log matching
+/// always hold; the acknowledged-write properties hold exactly when the
+/// configuration survives failover.
+fn register_expectations(model: &ReplicationModel) -> Vec<(&'static str, Expect)> {
+    let weak = if model.survives_failover() {
+        Expect::Holds
+    } else {
+        Expect::Violated
+    };
+    let mut e = vec![
+        ("ElectionSafety", Expect::Holds),
+        ("LogMatching", Expect::Holds),
+    ];
+    e.extend(SAFETY.iter().map(|p| (*p, weak)));
+    e
+}
+
+fn durabilities(servers: usize) -> Vec<Durability> {
+    let mut d = vec![Durability::Async, Durability::SemiSync { k: 1 }];
+    if servers > 2 {
+        d.push(Durability::SemiSync { k: 2 });
+    }
+    d.extend([Durability::Quorum, Durability::All]);
+    d
+}
+
+/// The checks of a profile.
+pub fn checks(profile: Profile) -> Vec<Check> {
+    let (depth3, depth5, budget) = match profile {
+        Profile::Ci => (15, 12, Duration::from_secs(60)),
+        Profile::Deep => (20, 16, Duration::from_secs(1800)),
+    };
+    let mut out = Vec::new();
+    // The verdict matrix: every durability policy under both election rules.
+    let sizes: &[usize] = match profile {
+        Profile::Ci => &[3],
+        Profile::Deep => &[3, 5],
+    };
+    for &n in sizes {
+        for election in [ElectionQuorum::Majority, ElectionQuorum::Flexible] {
+            for durability in durabilities(n) {
+                let mut model = ReplicationModel::new(n, durability, election);
+                model.max_crashes = 0;
+                model.lossy = false;
+                let expect = register_expectations(&model);
+                out.push(Check {
+                    family: "matrix",
+                    model,
+                    max_depth: if n == 3 { depth3 } else { depth5 },
+                    budget,
+                    expect,
+                    examples: vec!["a write is acknowledged", "a failover happens"],
+                });
+            }
+        }
+    }
+    // Five replicas in CI, with tight bounds: small semi-sync loses writes,
+    // a majority of sync replicas does not.
+    if profile == Profile::Ci {
+        for k in [1, 2] {
+            let mut model =
+                ReplicationModel::new(5, Durability::SemiSync { k }, ElectionQuorum::Majority);
+            model.max_crashes = 0;
+            model.lossy = false;
+            model.clients = vec![vec![ClientOp::Put(1)]];
+            let weak = if model.survives_failover() {
+                Expect::Holds
+            } else {
+                Expect::Violated
+            };
+            out.push(Check {
+                family: "five",
+                expect: vec![
+                    ("ElectionSafety", Expect::Holds),
+                    ("LogMatching", Expect::Holds),
+                    ("NoLostAckedWrites", weak),
+                ],
+                model,
+                max_depth: depth5,
+                budget,
+                examples: vec!["a write is acknowledged", "a failover happens"],
+            });
+        }
+    }
+    // Id allocation: a lagging promoted leader reissues an id (the GitHub
+    // 2012 incident) under Async; a quorum cannot.
+    for durability in [Durability::Async, Durability::Quorum] {
+        let mut model = ReplicationModel::new(3, durability, ElectionQuorum::Majority);
+        model.max_crashes = 0;
+        model.lossy = false;
+        model.clients = vec![vec![ClientOp::NextId], vec![ClientOp::NextId]];
+        let expect = if model.survives_failover() {
+            Expect::Holds
+        } else {
+            Expect::Violated
+        };
+        out.push(Check {
+            family: "ids",
+            model,
+            max_depth: depth3,
+            budget,
+            expect: vec![("ElectionSafety", Expect::Holds), ("UniqueIds", expect)],
+            examples: vec!["a write is acknowledged", "a failover happens"],
+        });
+    }
+    // Crash-restart from durable state, and a duplicating network.
+    let mut crash = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
+    crash.lossy = false;
+    crash.max_crashes = 1;
+    crash.clients = vec![vec![ClientOp::Put(1)]];
+    out.push(Check {
+        family: "crash",
+        expect: register_expectations(&crash),
+        model: crash,
+        max_depth: depth3 - 3,
+        budget,
+        examples: vec!["a write is acknowledged", "a failover happens"],
+    });
+    let mut dup = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
+    dup.max_crashes = 0;
+    dup.lossy = true;
+    dup.network = NetworkKind::Duplicating;
+    dup.clients = vec![vec![ClientOp::Put(1)]];
+    out.push(Check {
+        family: "duplicating",
+        expect: register_expectations(&dup),
+        model: dup,
+        max_depth: depth3 - 3,
+        budget,
+        examples: vec!["a write is acknowledged", "a failover happens"],
+    });
+    // A deliberately broken core must be caught.
+    let mut bug = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
+    bug.max_crashes = 0;
+    bug.lossy = false;
+    bug.clients = vec![vec![ClientOp::Put(1)]];
+    bug.planted_bug = Some(PlantedBug::VoteWithoutUpToDateCheck);
+    out.push(Check {
+        family: "broken-core",
+        expect: vec![
+            ("ElectionSafety", Expect::Holds),
+            ("NoLostAckedWrites", Expect::Violated),
+        ],
+        model: bug,
+        max_depth: depth3,
+        budget,
+        examples: vec!["a write is acknowledged"],
+    });
+    out
+}
+
+/// The name a check is selected by on the command line.
+pub fn check_name(check: &Check) -> String {
+    format!("{}/{}", check.family, check.model.describe().replace(' ', "-"))
+}
+
+/// The distinct model families, in order.
 pub fn model_names() -> Vec<&'static str> {
-    Vec::new()
+    let mut names: Vec<&'static str> = Vec::new();
+    for check in checks(Profile::Ci) {
+        if !names.contains(&check.family) {
+            names.push(check.family);
+        }
+    }
+    names
+}
+
+/// Run one check with a breadth-first search (so counterexamples are
+/// short) and compare each property with its expectation.
+pub fn run(check: &Check) -> Vec<Verdict> {
+    let started = Instant::now();
+    let model: Model = check.model.clone().into_model();
+    let checker = model
+        .checker()
+        .threads(2)
+        .target_max_depth(check.max_depth)
+        .timeout(check.budget)
+        .spawn_bfs()
+        .join();
+    let seconds = started.elapsed().as_secs_f64();
+    let complete = started.elapsed() < check.budget;
+    let unique = checker.unique_state_count();
+    let depth = checker.max_depth();
+    let config = check.model.describe();
+    let model = checker.model();
+    let mut rows = Vec::new();
+    for (property, expect) in &check.expect {
+        let path = checker.discovery(property);
+        let found = match (&path, complete) {
+            (Some(_), _) => Found::Violated,
+            (None, true) => Found::Holds,
+            (None, false) => Found::Incomplete,
+        };
+        let ok = matches!(
+            (expect, found),
+            (Expect::Holds, Found::Holds) | (Expect::Violated, Found::Violated)
+        );
+        let (trace, mermaid) = match path {
+            Some(path) => {
+                let t = crate::report::Trace::new(model, path);
+                (Some(t.steps()), Some(t.mermaid()))
+            }
+            None => (None, None),
+        };
+        rows.push(Verdict {
+            model: check.family.to_string(),
+            config: config.clone(),
+            property: property.to_string(),
+            expected: format!("{expect:?}").to_lowercase(),
+            found,
+            unique_states: unique,
+            max_depth: depth,
+            seconds,
+            trace,
+            mermaid,
+            ok,
+        });
+    }
+    for example in &check.examples {
+        let path: Option<Path<_, _>> = checker.discovery(example);
+        let found = if path.is_some() {
+            Found::Holds
+        } else {
+            Found::Violated
+        };
+        rows.push(Verdict {
+            model: check.family.to_string(),
+            config: config.clone(),
+            property: format!("sometimes: {example}"),
+            expected: "holds".to_string(),
+            found,
+            unique_states: unique,
+            max_depth: depth,
+            seconds,
+            trace: None,
+            mermaid: None,
+            ok: path.is_some(),
+        });
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -37,5 +361,19 @@ mod tests {
         assert_eq!("ci".parse::<Profile>(), Ok(Profile::Ci));
         assert_eq!("deep".parse::<Profile>(), Ok(Profile::Deep));
         assert!("fast".parse::<Profile>().unwrap_err().contains("fast"));
+    }
+
+    #[test]
+    fn the_matrix_states_an_expectation_for_every_safety_property() {
+        let checks = checks(Profile::Ci);
+        let matrix: Vec<_> = checks.iter().filter(|c| c.family == "matrix").collect();
+        assert_eq!(matrix.len(), 10, "5 policies x 2 election rules for n=3");
+        for check in matrix {
+            for property in SAFETY {
+                assert!(check.expect.iter().any(|(p, _)| *p == property));
+            }
+            let weak = check.expect.iter().any(|(_, e)| *e == Expect::Violated);
+            assert_eq!(weak, !check.model.survives_failover(), "{}", check_name(check));
+        }
     }
 }
