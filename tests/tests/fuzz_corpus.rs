@@ -334,12 +334,20 @@ fn programs() -> Vec<(&'static str, Program, bool)> {
         ),
         (
             "hostile-messages",
-            // Hostile steps last: their arbitrary fields read lengths from
-            // the end of the input, so they swallow what follows them.
-            write(elect(Program::new()), 0, b"z")
-                .hostile(0, &[1, 200, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3])
-                .hostile(1, &[2, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9, 1, 0, 0])
-                .hostile(2, &[1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 1]),
+            {
+                let p = elect(Program::new());
+                // An outsider (n9) sends a vote request with a huge epoch.
+                let p = p.hostile(
+                    0,
+                    &[1, 9, 0, 0, 0, 0, 0, 0, 0, 200],
+                    &[2, 255, 255, 255, 255, 255, 255, 255, 9, 1, 1, 0, 1],
+                );
+                // A malformed append in n1's name to n2.
+                let p = p.hostile(1, &[1, 0, 2], &[3, 0, 0, 0, 0, 0, 0, 0, 1, 1, 5, 0, 0]);
+                // A stale heartbeat in n3's name to n1.
+                let p = p.hostile(2, &[0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &[0, 0, 0, 0]);
+                write(p, 0, b"z")
+            },
             true,
         ),
     ]

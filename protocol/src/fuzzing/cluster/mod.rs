@@ -256,27 +256,49 @@ impl Event {
             OP_RESTART..OP_TRANSFER => Event::Restart(u.arbitrary()?),
             OP_TRANSFER..OP_SETTLE => Event::Transfer(u.arbitrary()?),
             OP_SETTLE..OP_OUTSIDER => Event::Settle(u.arbitrary()?),
-            OP_OUTSIDER..OP_MALFORMED => Event::Outsider {
-                to: u.arbitrary()?,
-                from: u.arbitrary()?,
-                as_self: u.ratio(1, 8)?,
-                message: u.arbitrary()?,
-            },
-            OP_MALFORMED..OP_STALE => Event::Malformed {
-                to: u.arbitrary()?,
-                from: u.arbitrary()?,
-                how: u.arbitrary()?,
-                epoch: u.arbitrary()?,
-                prev: u.arbitrary()?,
-                entries: u.arbitrary()?,
-                commit: u.arbitrary()?,
-            },
-            _ => Event::Stale {
-                to: u.arbitrary()?,
-                from: u.arbitrary()?,
-                epoch: u.arbitrary()?,
-                message: u.arbitrary()?,
-            },
+            OP_OUTSIDER..OP_MALFORMED => {
+                let (to, from, as_self) = (u.arbitrary()?, u.arbitrary()?, u.ratio(1, 8)?);
+                let mut fields = bounded(u)?;
+                Event::Outsider {
+                    to,
+                    from,
+                    as_self,
+                    message: fields.arbitrary()?,
+                }
+            }
+            OP_MALFORMED..OP_STALE => {
+                let (to, from, how) = (u.arbitrary()?, u.arbitrary()?, u.arbitrary()?);
+                let mut fields = bounded(u)?;
+                Event::Malformed {
+                    to,
+                    from,
+                    how,
+                    epoch: fields.arbitrary()?,
+                    prev: fields.arbitrary()?,
+                    entries: fields.arbitrary()?,
+                    commit: fields.arbitrary()?,
+                }
+            }
+            _ => {
+                let (to, from, epoch) = (u.arbitrary()?, u.arbitrary()?, u.arbitrary()?);
+                let mut fields = bounded(u)?;
+                Event::Stale {
+                    to,
+                    from,
+                    epoch,
+                    message: fields.arbitrary()?,
+                }
+            }
         })
     }
+}
+
+/// The bytes a hostile message is built from: a length byte, then that many
+/// bytes (fewer at the end of the input). `arbitrary` reads collection
+/// lengths from the end of its input, so reading a message straight from
+/// the program would swallow every step after it.
+fn bounded<'a>(u: &mut Unstructured<'a>) -> arbitrary::Result<Unstructured<'a>> {
+    let len = usize::from(u8::arbitrary(u)? % 96);
+    let len = len.min(u.len());
+    Ok(Unstructured::new(u.bytes(len)?))
 }

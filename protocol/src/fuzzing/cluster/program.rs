@@ -117,11 +117,17 @@ impl Program {
     pub fn settle(self, rounds: u8) -> Program {
         self.op(OP_SETTLE, &[rounds.saturating_sub(1)])
     }
-    /// A hostile step of each kind (`outsider`, `malformed`, `stale`), its
-    /// fields read from `fields` as arbitrary data.
-    pub fn hostile(self, kind: u8, fields: &[u8]) -> Program {
+    /// A hostile step of each kind (`outsider`, `malformed`, `stale`):
+    /// `header` holds its receiver, claimed sender and one more field
+    /// (self-claim ratio / malformation / stale epoch: 1, 1 and 8 bytes),
+    /// and the message is built from `message` as arbitrary data.
+    pub fn hostile(self, kind: u8, header: &[u8], message: &[u8]) -> Program {
         let op = [OP_OUTSIDER, OP_MALFORMED, OP_STALE][usize::from(kind % 3)];
-        self.op(op, fields)
+        let message = &message[..message.len().min(95)];
+        let mut args = header.to_vec();
+        args.push(message.len() as u8);
+        args.extend_from_slice(message);
+        self.op(op, &args)
     }
     /// The input bytes.
     pub fn bytes(&self) -> Vec<u8> {
