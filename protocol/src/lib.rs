@@ -68,6 +68,8 @@ pub mod config;
 pub mod durability;
 pub mod entry;
 pub mod formats;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
 pub mod replica;

@@ -108,6 +108,19 @@ impl Replica {
     /// ask every voter.
     pub(super) fn campaign(&mut self, transfer: bool) {
         let epoch = self.hard.epoch.next();
+        if epoch == self.hard.epoch {
+            // The epoch space is exhausted (`Epoch::next` saturates at
+            // u64::MAX): an election would reuse the current epoch, in which
+            // this replica may already have voted for someone else, and two
+            // leaders could be elected in it. Refuse to campaign; stay a
+            // follower (the cluster can still follow a leader of this epoch).
+            if self.role == Role::Follower {
+                self.reset_election_deadline();
+            } else {
+                self.become_follower(self.hard.epoch, self.leader);
+            }
+            return;
+        }
         self.hard = HardState {
             epoch,
             voted_for: Some(self.config.id),
@@ -214,5 +227,60 @@ impl Replica {
         if self.role == Role::Follower && self.leader == Some(from) {
             self.campaign(true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::entry::HardState;
+    use crate::replica::{Durable, Output, Replica, Role};
+    use crate::types::{Epoch, Instant, NodeId, Position};
+    use crate::wire::Message;
+    use crate::Config;
+
+    /// Found by the `cluster` fuzz target: at the last epoch, `campaign`
+    /// reused the current epoch and voted a second time in it. A replica
+    /// that had voted for n2 in epoch u64::MAX then voted for itself in the
+    /// same epoch, and two leaders could be elected there.
+    #[test]
+    fn no_second_vote_when_the_epoch_space_is_exhausted() {
+        let last = Epoch(u64::MAX);
+        let ids = [NodeId(1), NodeId(2), NodeId(3)];
+        let mut config = Config::new(NodeId(1), ids);
+        config.pre_vote = false;
+        let durable = Durable {
+            hard_state: HardState {
+                epoch: last,
+                voted_for: None,
+            },
+            ..Durable::default()
+        };
+        let mut replica = Replica::restart(config, durable, Instant(0)).unwrap();
+        let vote = Message::RequestVote {
+            epoch: last,
+            last: Position::ZERO,
+            pre_vote: false,
+            transfer: false,
+        };
+        replica.handle_message(Instant(1), NodeId(2), vote).unwrap();
+        assert_eq!(replica.hard_state().voted_for, Some(NodeId(2)));
+        while replica.poll_output().is_some() {}
+
+        // The election timer fires: a new election is impossible.
+        let deadline = replica.poll_timeout().unwrap();
+        replica.handle_timeout(deadline);
+        assert_eq!(replica.role(), Role::Follower);
+        assert_eq!(replica.epoch(), last);
+        assert_eq!(replica.hard_state().voted_for, Some(NodeId(2)));
+        while let Some(output) = replica.poll_output() {
+            assert!(
+                !matches!(output, Output::PersistHardState(_) | Output::Send { .. }),
+                "no vote and no vote request in an exhausted epoch: {output:?}"
+            );
+        }
+        assert!(
+            replica.poll_timeout().unwrap() > deadline,
+            "the timer was re-armed"
+        );
     }
 }

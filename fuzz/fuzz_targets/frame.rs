@@ -1,0 +1,3 @@
+//! Fuzz target `frame`: see `steadfast::fuzzing::check_frame` for the properties.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_frame(data));

@@ -1,0 +1,3 @@
+//! Fuzz target `wire`: see `steadfast::fuzzing::check_wire` for the properties.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_wire(data));
