@@ -152,6 +152,15 @@ pub fn write_acknowledged(_: &Model, state: &State) -> bool {
     !state.history.acked.is_empty() || !state.history.ids.is_empty()
 }
 
+/// Sometimes: a leader of a later epoch exists after a write was
+/// acknowledged (so the bounds cover the scenario that can lose it).
+pub fn failover_after_ack(_: &Model, state: &State) -> bool {
+    let Some(acked_epoch) = state.history.acked.values().map(|p| p.epoch).max() else {
+        return false;
+    };
+    live_servers(state).any(|s| s.replica.role() == Role::Leader && s.replica.epoch() > acked_epoch)
+}
+
 /// Sometimes: a second epoch gets a leader (a failover happens).
 pub fn failover_happens(_: &Model, state: &State) -> bool {
     state.history.leaders.len() >= 2

@@ -28,7 +28,9 @@ fn describe_message(msg: &Msg) -> String {
                 m.kind(),
                 entries.len()
             ),
-            Message::AppendResponse { epoch, result, .. } => format!("AppendResponse {epoch} {result:?}"),
+            Message::AppendResponse { epoch, result, .. } => {
+                format!("AppendResponse {epoch} {result:?}")
+            }
             Message::RequestVote { epoch, last, .. } => format!("{} {epoch} last={last}", m.kind()),
             Message::VoteResponse { epoch, granted, .. } => {
                 format!("{} {epoch} granted={granted}", m.kind())
@@ -46,7 +48,10 @@ fn describe_message(msg: &Msg) -> String {
 
 impl Trace {
     /// Capture `path` of `model`.
-    pub fn new(model: &Model, path: Path<State, ActorModelAction<Msg, crate::actor::Tick, ()>>) -> Trace {
+    pub fn new(
+        model: &Model,
+        path: Path<State, ActorModelAction<Msg, crate::actor::Tick, ()>>,
+    ) -> Trace {
         Trace {
             servers: model.cfg.servers,
             steps: path.into_vec(),
@@ -62,36 +67,61 @@ impl Trace {
         }
     }
 
-    fn action(&self, action: &ActorModelAction<Msg, crate::actor::Tick, ()>) -> (String, Option<(String, String, String)>) {
+    fn action(
+        &self,
+        action: &ActorModelAction<Msg, crate::actor::Tick, ()>,
+    ) -> (String, Option<(String, String, String)>) {
         match action {
             ActorModelAction::Deliver { src, dst, msg } => {
                 let (s, d, m) = (self.name(*src), self.name(*dst), describe_message(msg));
                 (format!("{s} → {d}: {m}"), Some((s, d, m)))
             }
             ActorModelAction::Drop(env) => (
-                format!("network drops {} → {}: {}", self.name(env.src), self.name(env.dst), describe_message(&env.msg)),
+                format!(
+                    "network drops {} → {}: {}",
+                    self.name(env.src),
+                    self.name(env.dst),
+                    describe_message(&env.msg)
+                ),
                 None,
             ),
             ActorModelAction::Timeout(id, _) => (format!("{}: timer fires", self.name(*id)), None),
-            ActorModelAction::Crash(id) => (format!("{} crashes (keeps only durable state)", self.name(*id)), None),
-            ActorModelAction::Recover(id) => (format!("{} restarts from durable state", self.name(*id)), None),
-            ActorModelAction::SelectRandom { actor, .. } => (format!("{} chooses", self.name(*actor)), None),
+            ActorModelAction::Crash(id) => (
+                format!("{} crashes (keeps only durable state)", self.name(*id)),
+                None,
+            ),
+            ActorModelAction::Recover(id) => (
+                format!("{} restarts from durable state", self.name(*id)),
+                None,
+            ),
+            ActorModelAction::SelectRandom { actor, .. } => {
+                (format!("{} chooses", self.name(*actor)), None)
+            }
         }
     }
 
     /// What changed between two states worth telling a reader.
     fn consequences(&self, before: &State, after: &State) -> Vec<String> {
         let mut notes = Vec::new();
-        for (i, (a, b)) in before.actor_states.iter().zip(after.actor_states.iter()).enumerate() {
+        for (i, (a, b)) in before
+            .actor_states
+            .iter()
+            .zip(after.actor_states.iter())
+            .enumerate()
+        {
             if let (NodeState::Server(a), NodeState::Server(b)) = (&**a, &**b) {
                 let (ra, rb) = (&a.replica, &b.replica);
-                if (ra.role(), ra.epoch()) != (rb.role(), rb.epoch()) && rb.role() != Role::Follower {
+                if (ra.role(), ra.epoch()) != (rb.role(), rb.epoch()) && rb.role() != Role::Follower
+                {
                     notes.push(format!("n{i} is now {:?} of {}", rb.role(), rb.epoch()));
                 }
                 if rb.commit() > ra.commit() {
                     notes.push(format!("n{i} commits through lsn {}", rb.commit()));
                 }
-                if let (None, Some(p)) = (&a.storage.ghost.truncated_committed, &b.storage.ghost.truncated_committed) {
+                if let (None, Some(p)) = (
+                    &a.storage.ghost.truncated_committed,
+                    &b.storage.ghost.truncated_committed,
+                ) {
                     notes.push(format!("n{i} truncates committed entry {p}"));
                 }
             }
@@ -137,15 +167,34 @@ impl Trace {
             let Some(action) = action else { continue };
             let (text, arrow) = self.action(action);
             match arrow {
-                Some((s, d, m)) => out.push_str(&format!("    {s}->>{d}: {}\n", m.replace(';', ","))),
+                Some((s, d, m)) => {
+                    out.push_str(&format!("    {s}->>{d}: {}\n", m.replace(';', ",")))
+                }
                 None => {
-                    let who = text.split(':').next().unwrap_or("n0").split(' ').next().unwrap_or("n0").to_string();
-                    let who = if who.starts_with('n') || who.starts_with("client") { who } else { "n0".to_string() };
-                    out.push_str(&format!("    Note over {who}: {}\n", text.replace(';', ",")));
+                    let who = text
+                        .split(':')
+                        .next()
+                        .unwrap_or("n0")
+                        .split(' ')
+                        .next()
+                        .unwrap_or("n0")
+                        .to_string();
+                    let who = if who.starts_with('n') || who.starts_with("client") {
+                        who
+                    } else {
+                        "n0".to_string()
+                    };
+                    out.push_str(&format!(
+                        "    Note over {who}: {}\n",
+                        text.replace(';', ",")
+                    ));
                 }
             }
             for note in self.consequences(before, after) {
-                out.push_str(&format!("    Note right of n0: {}\n", note.replace(';', ",")));
+                out.push_str(&format!(
+                    "    Note right of n0: {}\n",
+                    note.replace(';', ",")
+                ));
             }
         }
         out

@@ -139,7 +139,7 @@ fn durabilities(servers: usize) -> Vec<Durability> {
 /// The checks of a profile.
 pub fn checks(profile: Profile) -> Vec<Check> {
     let (depth3, depth5, budget) = match profile {
-        Profile::Ci => (15, 12, Duration::from_secs(60)),
+        Profile::Ci => (14, 12, Duration::from_secs(90)),
         Profile::Deep => (20, 16, Duration::from_secs(1800)),
     };
     let mut out = Vec::new();
@@ -161,7 +161,11 @@ pub fn checks(profile: Profile) -> Vec<Check> {
                     max_depth: if n == 3 { depth3 } else { depth5 },
                     budget,
                     expect,
-                    examples: vec!["a write is acknowledged", "a failover happens"],
+                    examples: vec![
+                        "a write is acknowledged",
+                        "a failover happens",
+                        "a failover after an acknowledged write",
+                    ],
                 });
             }
         }
@@ -263,7 +267,11 @@ pub fn checks(profile: Profile) -> Vec<Check> {
 
 /// The name a check is selected by on the command line.
 pub fn check_name(check: &Check) -> String {
-    format!("{}/{}", check.family, check.model.describe().replace(' ', "-"))
+    format!(
+        "{}/{}",
+        check.family,
+        check.model.describe().replace(' ', "-")
+    )
 }
 
 /// The distinct model families, in order.
@@ -287,7 +295,7 @@ pub fn run(check: &Check) -> Vec<Verdict> {
         .threads(2)
         .target_max_depth(check.max_depth)
         .timeout(check.budget)
-        .spawn_bfs()
+        .spawn_dfs()
         .join();
     let seconds = started.elapsed().as_secs_f64();
     let complete = started.elapsed() < check.budget;
@@ -373,7 +381,12 @@ mod tests {
                 assert!(check.expect.iter().any(|(p, _)| *p == property));
             }
             let weak = check.expect.iter().any(|(_, e)| *e == Expect::Violated);
-            assert_eq!(weak, !check.model.survives_failover(), "{}", check_name(check));
+            assert_eq!(
+                weak,
+                !check.model.survives_failover(),
+                "{}",
+                check_name(check)
+            );
         }
     }
 }

@@ -51,7 +51,10 @@ enum Command {
 }
 
 fn selected(filters: &[String], name: &str, family: &str) -> bool {
-    filters.is_empty() || filters.iter().any(|f| family == f || name.starts_with(f.as_str()))
+    filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| family == f || name.starts_with(f.as_str()))
 }
 
 fn markdown(rows: &[Verdict]) -> String {
@@ -91,7 +94,13 @@ fn main() -> ExitCode {
             }
             let mut rows = Vec::new();
             for (i, check) in todo.iter().enumerate() {
-                eprint!("[{}/{}] {} (depth ≤ {}) ... ", i + 1, todo.len(), check_name(check), check.max_depth);
+                eprint!(
+                    "[{}/{}] {} (depth ≤ {}) ... ",
+                    i + 1,
+                    todo.len(),
+                    check_name(check),
+                    check.max_depth
+                );
                 let _ = std::io::stderr().flush();
                 let verdicts = run(check);
                 let bad = verdicts.iter().filter(|v| !v.ok).count();
@@ -99,7 +108,11 @@ fn main() -> ExitCode {
                     "{} states in {:.1}s{}",
                     verdicts.first().map_or(0, |v| v.unique_states),
                     verdicts.first().map_or(0.0, |v| v.seconds),
-                    if bad == 0 { String::new() } else { format!(", {bad} UNEXPECTED") }
+                    if bad == 0 {
+                        String::new()
+                    } else {
+                        format!(", {bad} UNEXPECTED")
+                    }
                 );
                 rows.extend(verdicts);
             }
@@ -117,7 +130,10 @@ fn main() -> ExitCode {
             } else {
                 print!("{}", table(&rows));
                 for r in rows.iter().filter(|r| r.trace.is_some()) {
-                    println!("\n--- {} [{}] {}: counterexample ---", r.model, r.config, r.property);
+                    println!(
+                        "\n--- {} [{}] {}: counterexample ---",
+                        r.model, r.config, r.property
+                    );
                     for step in r.trace.iter().flatten() {
                         println!("  {step}");
                     }
@@ -166,7 +182,10 @@ fn main() -> ExitCode {
                 eprintln!("no check matches {model:?}; see `steadfast list`");
                 return ExitCode::FAILURE;
             };
-            eprintln!("serving the explorer for {} on http://{addr}", check_name(&check));
+            eprintln!(
+                "serving the explorer for {} on http://{addr}",
+                check_name(&check)
+            );
             let _ = check.model.into_model().checker().serve(addr.as_str());
             ExitCode::SUCCESS
         }
