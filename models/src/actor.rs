@@ -383,12 +383,12 @@ impl Actor for Node {
         let (Node::Server { time_limit, .. }, NodeState::Server(server)) = (self, &**state) else {
             return;
         };
-        let Some(deadline) = server.replica.poll_timeout() else {
+        let Some(deadline) = server.replica.poll_timeout().filter(|d| d <= time_limit) else {
+            // Past the model's time bound: the timer stays armed and firing
+            // it changes nothing (stateright then treats it as a no-op).
+            o.set_timer(Tick, model_timeout());
             return;
         };
-        if deadline > *time_limit {
-            return;
-        }
         let mut next = server.clone();
         let commit_before = next.replica.commit();
         next.replica.handle_timeout(deadline);

@@ -68,7 +68,7 @@ impl ReplicationModel {
             max_crashes: 1,
             lossy: true,
             network: NetworkKind::Unordered,
-            time_limit_ms: 60,
+            time_limit_ms: 40,
             max_epoch: 3,
             campaigners: 2,
             pre_vote: false,
@@ -192,6 +192,11 @@ impl ReplicationModel {
                 Expectation::Sometimes,
                 "a failover happens",
                 p::failover_happens,
+            )
+            .property(
+                Expectation::Sometimes,
+                "a failover after an acknowledged write",
+                p::failover_after_ack,
             )
     }
 }

@@ -139,7 +139,7 @@ fn durabilities(servers: usize) -> Vec<Durability> {
 /// The checks of a profile.
 pub fn checks(profile: Profile) -> Vec<Check> {
     let (depth3, depth5, budget) = match profile {
-        Profile::Ci => (14, 12, Duration::from_secs(90)),
+        Profile::Ci => (16, 12, Duration::from_secs(90)),
         Profile::Deep => (20, 16, Duration::from_secs(1800)),
     };
     let mut out = Vec::new();

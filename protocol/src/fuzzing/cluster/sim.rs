@@ -481,6 +481,10 @@ impl Sim {
                 }
             }
             Output::RoleChanged { .. } => {}
+            // The programs issue no reads.
+            Output::ReadReady { read, .. } | Output::ReadFailed { read, .. } => {
+                self.fail(&format!("{id} answered read {read:?}, which nobody asked"))
+            }
         }
     }
 
@@ -695,6 +699,7 @@ fn malformed_append(
         prev,
         entries,
         commit,
+        round: 0,
     }
 }
 
