@@ -8,10 +8,13 @@ use stateright::actor::{ActorModelAction, Id};
 use stateright::Path;
 use steadfast::{Message, Role};
 
+/// One step of a model run.
+pub type Action = ActorModelAction<Msg, crate::actor::Tick, ()>;
+
 /// A counterexample path with the model that produced it.
 pub struct Trace {
     servers: usize,
-    steps: Vec<(State, Option<ActorModelAction<Msg, crate::actor::Tick, ()>>)>,
+    steps: Vec<(State, Option<Action>)>,
 }
 
 fn describe_message(msg: &Msg) -> String {

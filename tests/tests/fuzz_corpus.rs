@@ -140,12 +140,14 @@ fn envelopes() -> Vec<Envelope> {
             prev: Position::new(Epoch(1), Lsn(3)),
             entries,
             commit: Lsn(3),
+            round: 1,
         },
         Message::Append {
             epoch: Epoch(7),
             prev: Position::new(Epoch(7), Lsn(40)),
             entries: Vec::new(),
             commit: Lsn(40),
+            round: 9,
         },
         Message::AppendResponse {
             epoch: Epoch(2),
@@ -153,6 +155,7 @@ fn envelopes() -> Vec<Envelope> {
                 matched: Lsn(5),
                 applied: Lsn(3),
             },
+            round: 1,
         },
         Message::AppendResponse {
             epoch: Epoch(3),
@@ -160,6 +163,7 @@ fn envelopes() -> Vec<Envelope> {
                 rejected_prev: Lsn(9),
                 hint: Position::new(Epoch(1), Lsn(6)),
             },
+            round: 0,
         },
         Message::RequestVote {
             epoch: Epoch(4),
