@@ -13,7 +13,7 @@
 //! only when the observed change calls for it:
 //!
 //! 1. `CrashRestart(n)` — `n` stopped leading without changing epoch
-//!    (crash, check-quorum step-down, leadership transfer);
+//!    (crash, check-quorum step-down);
 //! 2. `AdvanceEpoch(n, e)` and/or `Vote(n, c, e)` — a new epoch and/or a
 //!    new vote (a campaign is `AdvanceEpoch` then `Vote(n, n, e)`; a vote for
 //!    another node adopts its epoch by itself);
@@ -36,6 +36,7 @@ use steadfast::NodeId;
 
 use super::sent::{Reading, Sent};
 use super::state::{observe, unpersisted, AbstractState, NodeView, Observation, Quorums};
+use super::theorems;
 use super::transition::{GuardFailure, Transition};
 
 /// A concrete step the model does not allow.
@@ -55,6 +56,9 @@ pub enum Rejection {
     Unexplained(String),
     /// A running replica acted on state its host had not made durable.
     Unpersisted(String),
+    /// The step was explained, but one of the three theorems fails in the
+    /// resulting abstract state (possible only after an as-sent step).
+    Theorem(String),
 }
 
 impl fmt::Display for Rejection {
@@ -70,6 +74,7 @@ impl fmt::Display for Rejection {
             ),
             Rejection::Unexplained(why) => write!(f, "no model steps explain the change: {why}"),
             Rejection::Unpersisted(why) => write!(f, "state used before it was durable: {why}"),
+            Rejection::Theorem(why) => write!(f, "a theorem fails after the step: {why}"),
         }
     }
 }
@@ -157,6 +162,7 @@ impl Conformance {
             }
             state.agrees_with(n, view).map_err(Rejection::Unexplained)?;
         }
+        theorems::check_all(&state).map_err(Rejection::Theorem)?;
         self.state = state;
         self.sent = sent;
         self.view = observed;

@@ -9,6 +9,8 @@
 //!   the guards that read another node's state;
 //! - [`check`]: explaining one concrete step as a bounded sequence of model
 //!   transitions ([`Conformance::check_step`]);
+//! - [`theorems`]: the three theorems evaluated on every abstract state
+//!   reached;
 //! - [`replay`]: many seeded simulation runs, every step checked.
 //!
 //! What this does and does not establish is stated in `proofs/model.md`
@@ -18,6 +20,7 @@ pub mod check;
 pub mod replay;
 pub mod sent;
 pub mod state;
+pub mod theorems;
 pub mod transition;
 
 pub use check::{Conformance, Explanation, Rejection};
@@ -25,3 +28,6 @@ pub use replay::{replay, Finding, Report, Scenario};
 pub use sent::{Reading, Sent};
 pub use state::{observe, AbstractState, NodeView, Observation, Quorums};
 pub use transition::{allowed, GuardFailure, Transition};
+
+#[cfg(test)]
+mod tests;
