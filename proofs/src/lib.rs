@@ -20,10 +20,13 @@
 //! assert!(report.is_inductive(), "{report}");
 //! ```
 //!
-//! The abstract model is not yet tied to the `steadfast` code: nothing here
-//! shows that the real replica refines these transitions.
+//! [`conformance`] ties the model to the code: it replays seeded simulation
+//! runs of the real `steadfast::Replica` and checks that every concrete step
+//! is a bounded sequence of the model's transitions (see `proofs/model.md`,
+//! "Conformance", for what that does and does not establish).
 #![warn(missing_docs)]
 
+pub mod conformance;
 pub mod induction;
 pub mod invariants;
 pub mod logic;
