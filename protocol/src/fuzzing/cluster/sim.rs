@@ -480,7 +480,7 @@ impl Sim {
                     self.history.on_leader(now, id, epoch, &replica);
                 }
             }
-            Output::RoleChanged { .. } => {}
+            Output::RoleChanged { .. } | Output::ReadReady { .. } | Output::ReadFailed { .. } => {}
         }
     }
 
@@ -695,6 +695,7 @@ fn malformed_append(
         prev,
         entries,
         commit,
+        round: 0,
     }
 }
 
