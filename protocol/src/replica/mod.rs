@@ -5,10 +5,14 @@ mod follower;
 mod leader;
 mod local_reads;
 pub(crate) mod log;
+mod membership;
 mod output;
 mod progress;
 mod reads;
+mod snapshot;
 
+#[cfg(test)]
+mod membership_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
@@ -18,15 +22,19 @@ mod read_tests;
 #[cfg(test)]
 mod read_unit_tests;
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;
 
 pub use output::{Output, ProposalOutcome, Role};
-pub use progress::{Progress, ReplicationState};
+pub use progress::{FollowerStatus, Progress, ReplicationState, SnapshotTransfer};
 pub use reads::{ReadError, ReadId};
 
 use crate::config::{Config, ConfigError};
 use crate::entry::{Entry, HardState, RequestId};
+use crate::membership::Membership;
 use crate::rng::SplitMix64;
+use crate::snapshot::SnapshotMeta;
 use crate::types::{Epoch, Instant, Lsn, NodeId, Position};
 use crate::wire::Message;
 use log::Log;
@@ -77,6 +85,10 @@ pub enum InputError {
     /// The operation needs the leader role.
     #[error("only the leader can do this")]
     NotLeader,
+    /// A snapshot chunk that does not fit its snapshot (past its size,
+    /// `done` on the wrong chunk, or empty before the end).
+    #[error("malformed snapshot chunk: {0}")]
+    MalformedSnapshot(&'static str),
 }
 
 /// What a host passes to rebuild a replica after a crash: exactly what it
@@ -85,11 +97,18 @@ pub enum InputError {
 pub struct Durable {
     /// The last persisted [`HardState`].
     pub hard_state: HardState,
-    /// The persisted log, consecutive from lsn 1.
+    /// The persisted log, consecutive from lsn 1, or from just after
+    /// `snapshot`'s position when there is one (entries at or below it may
+    /// be present and are skipped).
     pub log: Vec<Entry>,
     /// How far the host's durable state machine had applied (0 if it keeps
-    /// none and re-applies from the start).
+    /// none and re-applies from the start; at least the snapshot's position
+    /// when there is one, since the host restores its state from it).
     pub applied: Lsn,
+    /// The host's latest durable snapshot, if any: the last one it reported
+    /// with [`Replica::snapshot_taken`] or installed from an
+    /// [`Output::InstallSnapshot`].
+    pub snapshot: Option<SnapshotMeta>,
 }
 
 /// One replica of a leader-based replicated log: a pure, deterministic state
@@ -176,6 +195,19 @@ pub struct Replica {
     progress: BTreeMap<NodeId, Progress>,
     pending: BTreeMap<Lsn, RequestId>,
     transfer: Option<(NodeId, Instant)>,
+    /// The membership in force: the latest membership entry in the log, or
+    /// `base_membership` when the log holds none.
+    membership: Membership,
+    /// The lsn of the entry that set `membership` (the log base if none).
+    membership_lsn: Lsn,
+    /// The membership in force at the log base (from the snapshot or config).
+    base_membership: Membership,
+    /// The latest snapshot the host holds (durably).
+    snapshot: Option<SnapshotMeta>,
+    /// Follower: the snapshot being received, if any.
+    incoming: Option<snapshot::Incoming>,
+    /// Leader: snapshot transfers to followers in `ReplicationState::Snapshot`.
+    outgoing: BTreeMap<NodeId, snapshot::Outgoing>,
     /// Leader: heartbeat rounds, read lease and pending linearizable reads.
     reads: reads::LeaderReads,
     /// Follower: highest heartbeat round seen from the current leader.
@@ -196,19 +228,28 @@ impl Replica {
     /// Rebuild a replica from what its host made durable before a crash.
     pub fn restart(config: Config, durable: Durable, now: Instant) -> Result<Replica, ConfigError> {
         config.validate()?;
-        let log = Log::from_entries(durable.log);
-        let applied = durable.applied.min(log.last().lsn);
-        let role = if config.voters.contains(&config.id) {
-            Role::Follower
-        } else {
-            Role::Learner
-        };
+        let base = durable
+            .snapshot
+            .as_ref()
+            .map_or(Position::ZERO, |s| s.position);
+        let base_membership = durable
+            .snapshot
+            .as_ref()
+            .map_or_else(|| config.membership(), |s| s.membership.clone());
+        let log = Log::from_parts(base, durable.log);
+        let applied = durable.applied.max(base.lsn).min(log.last().lsn);
         let rng = SplitMix64::new(config.seed ^ config.id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut replica = Replica {
+            role: Role::Learner,
+            membership: base_membership.clone(),
+            membership_lsn: base.lsn,
+            base_membership,
+            snapshot: durable.snapshot,
+            incoming: None,
+            outgoing: BTreeMap::new(),
             hard: durable.hard_state,
             persisted: log.last().lsn,
             log,
-            role,
             leader: None,
             commit: applied,
             applied,
@@ -231,6 +272,13 @@ impl Replica {
             outputs: VecDeque::new(),
             config,
         };
+        replica.recompute_membership();
+        replica.role = if replica.is_voter() {
+            Role::Follower
+        } else {
+            Role::Learner
+        };
+        replica.outputs.clear();
         replica.reset_election_deadline();
         Ok(replica)
     }
@@ -290,6 +338,16 @@ impl Replica {
         } = &message
         {
             follower::validate_append(*epoch, *prev, entries)?;
+        }
+        if let Message::InstallSnapshot {
+            snapshot,
+            offset,
+            data,
+            done,
+            ..
+        } = &message
+        {
+            snapshot::validate_chunk(snapshot, *offset, data, *done)?;
         }
         match message {
             Message::RequestVote {
@@ -354,6 +412,21 @@ impl Replica {
             }
             Message::TimeoutNow { .. } => {
                 self.handle_timeout_now(from);
+                Ok(())
+            }
+            Message::InstallSnapshot {
+                snapshot,
+                offset,
+                data,
+                done,
+                ..
+            } => self.handle_install_snapshot(from, snapshot, offset, data, done),
+            Message::InstallSnapshotResponse {
+                snapshot,
+                next_offset,
+                ..
+            } => {
+                self.handle_install_snapshot_response(from, snapshot, next_offset);
                 Ok(())
             }
         }
@@ -437,12 +510,48 @@ impl Replica {
     pub fn progress(&self) -> &BTreeMap<NodeId, Progress> {
         &self.progress
     }
+    /// The membership in force on this replica (the latest membership entry
+    /// in its log, else the snapshot's, else the configuration's).
+    pub fn membership(&self) -> &Membership {
+        &self.membership
+    }
+    /// The latest snapshot this replica knows the host holds.
+    pub fn snapshot(&self) -> Option<&SnapshotMeta> {
+        self.snapshot.as_ref()
+    }
     /// Leader only: per-follower lag in entries behind the leader's last entry.
     pub fn follower_lag(&self) -> BTreeMap<NodeId, u64> {
         let last = self.log.last().lsn;
         self.progress
             .iter()
             .map(|(id, p)| (*id, p.lag(last)))
+            .collect()
+    }
+
+    /// Leader only: how each follower is doing: lag in entries, matched
+    /// and applied lsns, voter or learner, and whether it is being probed,
+    /// replicated to, or sent a snapshot (with the transfer's progress).
+    pub fn follower_status(&self) -> BTreeMap<NodeId, FollowerStatus> {
+        let last = self.log.last().lsn;
+        self.progress
+            .iter()
+            .map(|(&id, p)| {
+                let snapshot = self.outgoing.get(&id).map(|o| SnapshotTransfer {
+                    position: o.meta.position,
+                    offset: o.offset,
+                    size: o.meta.size,
+                });
+                let status = FollowerStatus {
+                    id,
+                    voter: self.membership.is_voter(id),
+                    lag: p.lag(last),
+                    matched: p.matched,
+                    applied: p.applied,
+                    state: p.state,
+                    snapshot,
+                };
+                (id, status)
+            })
             .collect()
     }
 
@@ -453,22 +562,17 @@ impl Replica {
     }
 
     fn is_member(&self, id: NodeId) -> bool {
-        self.config.voters.contains(&id) || self.config.learners.contains(&id)
+        self.membership.contains(id)
     }
 
     fn is_voter(&self) -> bool {
-        self.config.voters.contains(&self.config.id)
+        self.membership.is_voter(self.config.id)
     }
 
     /// Peers this replica replicates to when leading: every member but itself.
     fn peers(&self) -> Vec<NodeId> {
-        self.config
-            .voters
-            .iter()
-            .chain(self.config.learners.iter())
-            .copied()
-            .filter(|&id| id != self.config.id)
-            .collect()
+        let me = self.config.id;
+        self.membership.members().filter(|&id| id != me).collect()
     }
 
     fn send(&mut self, to: NodeId, message: Message) {
@@ -520,6 +624,7 @@ impl Replica {
         self.leader = leader;
         self.votes.clear();
         self.progress.clear();
+        self.outgoing.clear();
         self.transfer = None;
         self.leader_round = 0;
         if was_leader {

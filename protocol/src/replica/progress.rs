@@ -1,6 +1,6 @@
 //! What a leader knows about each follower's copy of the log.
 
-use crate::types::Lsn;
+use crate::types::{Lsn, NodeId, Position};
 use serde::{Deserialize, Serialize};
 
 /// How the leader is currently shipping entries to a follower.
@@ -12,6 +12,9 @@ pub enum ReplicationState {
     /// The logs match through `matched`; batches are pipelined within the
     /// flow-control window.
     Replicate,
+    /// The entries the follower needs next were compacted away: the leader
+    /// is sending it a snapshot, chunk by chunk.
+    Snapshot,
 }
 
 /// The leader's view of one follower, kept apart from its own commit point.
@@ -53,4 +56,37 @@ impl Progress {
     pub fn lag(&self, leader_last: Lsn) -> u64 {
         leader_last.0.saturating_sub(self.matched.0)
     }
+}
+
+/// What a host may want to know about one follower of a leader: how far
+/// behind it is and how it is being caught up
+/// ([`Replica::follower_status`](crate::Replica::follower_status)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FollowerStatus {
+    /// The follower.
+    pub id: NodeId,
+    /// A voter (else a learner).
+    pub voter: bool,
+    /// Entries behind the leader's last entry (by matched lsn).
+    pub lag: u64,
+    /// Highest lsn known to match the leader's log.
+    pub matched: Lsn,
+    /// Highest lsn it reported applied.
+    pub applied: Lsn,
+    /// Probe, replicate or snapshot.
+    pub state: ReplicationState,
+    /// While in [`ReplicationState::Snapshot`]: the snapshot being sent and
+    /// how many of its bytes the follower has confirmed, out of how many.
+    pub snapshot: Option<SnapshotTransfer>,
+}
+
+/// Progress of one snapshot transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SnapshotTransfer {
+    /// The snapshot's position.
+    pub position: Position,
+    /// Bytes the follower confirmed.
+    pub offset: u64,
+    /// The snapshot's size.
+    pub size: u64,
 }
