@@ -127,6 +127,14 @@ pub struct Durable {
 /// - [`read_index`](Self::read_index): a linearizable read (leader only),
 ///   answered later by [`Output::ReadReady`] or [`Output::ReadFailed`]
 ///   (at once, with no round trip, while a read lease holds).
+/// - [`propose_membership`](Self::propose_membership): a single-server
+///   membership change (leader only): add a learner, promote a caught-up
+///   learner, remove a member. One at a time, and only after the leader
+///   committed an entry of its own epoch.
+/// - [`snapshot_taken`](Self::snapshot_taken): the host has made a
+///   snapshot of its state machine durable; the core may compact its log.
+/// - [`handle_snapshot_chunk`](Self::handle_snapshot_chunk): leader only,
+///   the bytes an [`Output::ReadSnapshotChunk`] asked for.
 ///
 /// **Queries** change nothing and take no time:
 /// [`read_local`](Self::read_local) decides whether a read carrying a
@@ -153,6 +161,28 @@ pub struct Durable {
 ///   reporting this replica's applied position to anyone.
 /// - [`Output::ReadReady`] comes after the `Apply` outputs it depends on:
 ///   performing outputs in order is what makes the read safe to serve.
+/// - A snapshot must be durable *before* the host reports it with
+///   `snapshot_taken`: the core compacts on the strength of it. Only then,
+///   on [`Output::Compacted`], may the host delete the log entries it names
+///   (an older snapshot may be deleted once a newer one was reported).
+/// - [`Output::ReceiveSnapshotChunk`] goes to a staging area (need not be
+///   durable); [`Output::InstallSnapshot`] replaces the state machine with
+///   the staged snapshot, deletes the log through its position and records
+///   it as the durable snapshot, all durably *before any later output*
+///   (the follower's acknowledgement follows it).
+///
+/// **Membership**: voters and learners are replica state: the latest
+/// [`EntryKind::Membership`](crate::EntryKind::Membership) entry in the log
+/// (committed or not) is in force from the moment it is appended, else the
+/// durable snapshot's membership, else [`Config::voters`] /
+/// [`Config::learners`]. Quorum sizes follow it. A learner never campaigns
+/// and never votes; a removed leader steps down once its removal commits.
+/// [`Output::MembershipChanged`] reports every change. A new node's host
+/// starts it with a `Config` naming the current members and the node
+/// itself (usually as a learner), then proposes
+/// [`MembershipChange::AddLearner`](crate::MembershipChange::AddLearner) on
+/// the leader; it catches up from the log, or from the leader's snapshot
+/// if the log was compacted past what it needs.
 ///
 /// **Read rules**: linearizable reads go to the leader through
 /// `read_index` (read-index: a heartbeat round acknowledged by enough voters
@@ -168,8 +198,11 @@ pub struct Durable {
 /// seen). Election jitter comes from [`Config::seed`], so the same inputs
 /// always produce the same outputs.
 ///
-/// **Restart**: rebuild with [`Replica::restart`] from the [`Durable`] state;
-/// volatile state (role, commit point, progress) is recovered from peers.
+/// **Restart**: rebuild with [`Replica::restart`] from the [`Durable`] state
+/// (hard state, log, durable snapshot); the log restarts after the
+/// snapshot's position, the membership is recovered from the log (else the
+/// snapshot, else the config), and volatile state (role, commit point,
+/// progress, a half-received snapshot) is recovered from peers.
 ///
 /// The whole state is `Clone + Eq + Hash + Debug`, so a model checker can
 /// store and compare replicas.
@@ -525,33 +558,6 @@ impl Replica {
         self.progress
             .iter()
             .map(|(id, p)| (*id, p.lag(last)))
-            .collect()
-    }
-
-    /// Leader only: how each follower is doing: lag in entries, matched
-    /// and applied lsns, voter or learner, and whether it is being probed,
-    /// replicated to, or sent a snapshot (with the transfer's progress).
-    pub fn follower_status(&self) -> BTreeMap<NodeId, FollowerStatus> {
-        let last = self.log.last().lsn;
-        self.progress
-            .iter()
-            .map(|(&id, p)| {
-                let snapshot = self.outgoing.get(&id).map(|o| SnapshotTransfer {
-                    position: o.meta.position,
-                    offset: o.offset,
-                    size: o.meta.size,
-                });
-                let status = FollowerStatus {
-                    id,
-                    voter: self.membership.is_voter(id),
-                    lag: p.lag(last),
-                    matched: p.matched,
-                    applied: p.applied,
-                    state: p.state,
-                    snapshot,
-                };
-                (id, status)
-            })
             .collect()
     }
 

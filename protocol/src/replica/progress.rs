@@ -1,7 +1,9 @@
 //! What a leader knows about each follower's copy of the log.
 
+use super::Replica;
 use crate::types::{Lsn, NodeId, Position};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How the leader is currently shipping entries to a follower.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,4 +91,33 @@ pub struct SnapshotTransfer {
     pub offset: u64,
     /// The snapshot's size.
     pub size: u64,
+}
+
+impl Replica {
+    /// Leader only: how each follower is doing: lag in entries, matched
+    /// and applied lsns, voter or learner, and whether it is being probed,
+    /// replicated to, or sent a snapshot (with the transfer's progress).
+    pub fn follower_status(&self) -> BTreeMap<NodeId, FollowerStatus> {
+        let last = self.log.last().lsn;
+        self.progress
+            .iter()
+            .map(|(&id, p)| {
+                let snapshot = self.outgoing.get(&id).map(|o| SnapshotTransfer {
+                    position: o.meta.position,
+                    offset: o.offset,
+                    size: o.meta.size,
+                });
+                let status = FollowerStatus {
+                    id,
+                    voter: self.membership.is_voter(id),
+                    lag: p.lag(last),
+                    matched: p.matched,
+                    applied: p.applied,
+                    state: p.state,
+                    snapshot,
+                };
+                (id, status)
+            })
+            .collect()
+    }
 }
