@@ -243,6 +243,12 @@ impl ServerState {
                     );
                 }
                 Output::RoleChanged { .. } | Output::ReadFailed { .. } => {}
+                // The models never take snapshots or change membership.
+                Output::Compacted { .. }
+                | Output::ReadSnapshotChunk { .. }
+                | Output::ReceiveSnapshotChunk { .. }
+                | Output::InstallSnapshot { .. }
+                | Output::MembershipChanged { .. } => {}
             }
         }
         if self.replica.poll_timeout().is_some() {

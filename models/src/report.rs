@@ -39,6 +39,15 @@ fn describe_message(msg: &Msg) -> String {
                 format!("{} {epoch} granted={granted}", m.kind())
             }
             Message::TimeoutNow { epoch } => format!("TimeoutNow {epoch}"),
+            Message::InstallSnapshot {
+                epoch,
+                snapshot,
+                offset,
+                ..
+            } => format!("InstallSnapshot {epoch} at {} offset={offset}", snapshot.position),
+            Message::InstallSnapshotResponse { epoch, .. } => {
+                format!("InstallSnapshotResponse {epoch}")
+            }
         },
         Msg::Put { value, .. } => format!("Put({value})"),
         Msg::Get { .. } => "Get".to_string(),

@@ -143,9 +143,9 @@ fn durabilities(servers: usize) -> Vec<Durability> {
 pub fn checks(profile: Profile) -> Vec<Check> {
     // Depth 0 means unbounded: the model's own bounds (time limit, epochs,
     // client operations) make it finite and the search is exhaustive.
-    let (depth3, depth5, depth_faults, budget) = match profile {
-        Profile::Ci => (0, 14, 0, Duration::from_secs(120)),
-        Profile::Deep => (0, 0, 0, Duration::from_secs(3600)),
+    let (depth3, depth5, depth_clients, depth_faults, budget) = match profile {
+        Profile::Ci => (0, 14, 14, 13, Duration::from_secs(120)),
+        Profile::Deep => (0, 0, 18, 16, Duration::from_secs(3600)),
     };
     let mut out = Vec::new();
     // The verdict matrix: every durability policy under both election rules.
@@ -186,7 +186,7 @@ pub fn checks(profile: Profile) -> Vec<Check> {
             family: "linearizable",
             expect: register_expectations(&model),
             model,
-            max_depth: depth3,
+            max_depth: depth_clients,
             budget,
             examples: vec!["a write is acknowledged", "a failover after an acknowledged write"],
         });
@@ -206,7 +206,7 @@ pub fn checks(profile: Profile) -> Vec<Check> {
         out.push(Check {
             family: "ids",
             model,
-            max_depth: depth3,
+            max_depth: depth_clients,
             budget,
             expect: vec![("ElectionSafety", Expect::Holds), ("UniqueIds", expect)],
             examples: vec!["a write is acknowledged", "a failover happens"],
@@ -279,18 +279,27 @@ pub fn model_names() -> Vec<&'static str> {
     names
 }
 
-/// Run one check with a breadth-first search (so counterexamples are
-/// short) and compare each property with its expectation.
+/// Run one check and compare each property with its expectation.
+///
+/// Unbounded checks (`max_depth == 0`): the model is finite and
+/// depth-first search (cheap in memory) visits every state. Depth-bounded
+/// checks: breadth-first search, so every state within the depth is visited
+/// (a depth-bounded DFS could prune a state first reached by a long path),
+/// and counterexamples are short.
 pub fn run(check: &Check) -> Vec<Verdict> {
     let started = Instant::now();
     let model: Model = check.model.clone().into_model();
     let builder = model.checker().threads(2).timeout(check.budget);
-    let builder = if check.max_depth > 0 {
-        builder.target_max_depth(check.max_depth)
+    if check.max_depth > 0 {
+        let checker = builder.target_max_depth(check.max_depth).spawn_bfs().join();
+        verdicts(check, &checker, started)
     } else {
-        builder
-    };
-    let checker = builder.spawn_dfs().join();
+        let checker = builder.spawn_dfs().join();
+        verdicts(check, &checker, started)
+    }
+}
+
+fn verdicts(check: &Check, checker: &impl Checker<Model>, started: Instant) -> Vec<Verdict> {
     let seconds = started.elapsed().as_secs_f64();
     let complete = started.elapsed() < check.budget;
     let unique = checker.unique_state_count();

@@ -1,6 +1,7 @@
 //! Static configuration of one replica.
 
 use crate::durability::{Durability, ElectionQuorum};
+use crate::membership::Membership;
 use crate::types::NodeId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -12,10 +13,12 @@ use std::time::Duration;
 pub struct Config {
     /// This replica's id.
     pub id: NodeId,
-    /// The voting members, this replica included if it votes.
+    /// The initial voting members, this replica included if it votes. A
+    /// running replica follows the membership entries in its log; these
+    /// sets are used until the log holds one.
     pub voters: BTreeSet<NodeId>,
-    /// Non-voting members: they receive the log but count for neither commit
-    /// nor election.
+    /// The initial non-voting members: they receive the log but count for
+    /// neither commit nor election.
     pub learners: BTreeSet<NodeId>,
     /// When a write is committed and acknowledged.
     pub durability: Durability,
@@ -56,6 +59,15 @@ pub struct Config {
     /// Requires `check_quorum` (voters' lease stickiness is what the lease
     /// relies on) and `max_drift < election_timeout_min`.
     pub lease_max_drift: Option<Duration>,
+    /// Log compaction: when the host reports a snapshot at lsn `s`
+    /// ([`Replica::snapshot_taken`](crate::Replica::snapshot_taken)), the
+    /// core keeps the entries after `s - snapshot_retain_entries` so that
+    /// followers a little behind still catch up from the log; only those
+    /// further behind need the snapshot.
+    pub snapshot_retain_entries: u64,
+    /// Largest snapshot chunk, in bytes, that a leader asks its host for and
+    /// sends in one [`Message::InstallSnapshot`](crate::Message::InstallSnapshot).
+    pub max_snapshot_chunk_bytes: usize,
     /// A deliberately planted bug, `None` in every real deployment. It exists
     /// so the test suites can show that the model checker and the simulator
     /// catch a broken core.
@@ -72,6 +84,11 @@ pub enum PlantedBug {
     /// Commit by counting replicas for entries of earlier epochs (the
     /// Raft paper's Figure 8 bug).
     CommitOldEpochEntries,
+    /// Let a leader propose a membership change before it has committed an
+    /// entry of its own epoch (the single-server-change bug Ongaro reported
+    /// in 2015: the change can conflict with an uncommitted change of an
+    /// earlier leader and lose a committed entry).
+    MembershipChangeBeforeOwnEpochCommit,
 }
 
 /// Why a [`Config`] was refused.
@@ -125,6 +142,8 @@ impl Config {
             check_quorum: true,
             seed: 0,
             lease_max_drift: None,
+            snapshot_retain_entries: 1024,
+            max_snapshot_chunk_bytes: 256 << 10,
             planted_bug: None,
         }
     }
@@ -205,13 +224,36 @@ impl Config {
         if self.max_entries_in_flight == 0
             || self.max_bytes_in_flight == 0
             || self.max_entries_per_message == 0
+            || self.max_snapshot_chunk_bytes == 0
         {
             return Err(ConfigError::FlowControl);
         }
         Ok(())
     }
 
-    /// Votes needed to win an election.
+    /// The initial membership: [`voters`](Self::voters) and
+    /// [`learners`](Self::learners). A running replica uses the latest
+    /// membership in its log instead ([`Replica::membership`](crate::Replica::membership)).
+    pub fn membership(&self) -> Membership {
+        Membership {
+            voters: self.voters.clone(),
+            learners: self.learners.clone(),
+        }
+    }
+
+    /// Builder: compaction keeps this many entries before a snapshot.
+    pub fn with_snapshot_retain_entries(mut self, entries: u64) -> Config {
+        self.snapshot_retain_entries = entries;
+        self
+    }
+
+    /// Builder: the largest snapshot chunk in bytes.
+    pub fn with_max_snapshot_chunk_bytes(mut self, bytes: usize) -> Config {
+        self.max_snapshot_chunk_bytes = bytes;
+        self
+    }
+
+    /// Votes needed to win an election in the initial membership.
     pub fn election_quorum_size(&self) -> usize {
         self.election_quorum
             .size(self.voters.len(), self.durability)
@@ -219,7 +261,7 @@ impl Config {
 
     /// Voters whose contact a leader needs within an election timeout to be
     /// sure no other leader can have been elected: enough to meet every
-    /// election quorum.
+    /// election quorum (of the initial membership).
     pub fn check_quorum_size(&self) -> usize {
         self.voters.len() + 1 - self.election_quorum_size()
     }

@@ -1,5 +1,6 @@
 //! Log entries and the state a replica must make durable.
 
+use crate::membership::Membership;
 use crate::types::{Epoch, Lsn, NodeId, Position};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,10 @@ pub enum EntryKind {
     /// An opaque command for the host's state machine. Any replication-log
     /// format (statement, physical, logical, trigger) rides here as bytes.
     Command(Vec<u8>),
+    /// The cluster's membership from this entry on (a single-server change
+    /// proposed with [`Replica::propose_membership`](crate::Replica::propose_membership)).
+    /// It takes effect on every replica as soon as the replica appends it.
+    Membership(Membership),
 }
 
 /// One record of the replicated log.
@@ -52,13 +57,22 @@ impl Entry {
         match &self.kind {
             EntryKind::Noop => 0,
             EntryKind::Command(bytes) => bytes.len(),
+            EntryKind::Membership(m) => 8 * (m.voters.len() + m.learners.len()),
+        }
+    }
+
+    /// The membership this entry installs, if it is a membership change.
+    pub fn membership(&self) -> Option<&Membership> {
+        match &self.kind {
+            EntryKind::Membership(m) => Some(m),
+            _ => None,
         }
     }
 
     /// The command bytes, if this entry carries a command.
     pub fn command(&self) -> Option<&[u8]> {
         match &self.kind {
-            EntryKind::Noop => None,
+            EntryKind::Noop | EntryKind::Membership(_) => None,
             EntryKind::Command(bytes) => Some(bytes),
         }
     }

@@ -72,9 +72,11 @@ pub mod formats;
 pub mod fuzzing;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
+pub mod membership;
 pub mod replica;
 pub mod rng;
 pub mod session;
+pub mod snapshot;
 #[cfg(feature = "sync")]
 pub mod sync;
 pub mod types;
@@ -83,9 +85,11 @@ pub mod wire;
 pub use config::{Config, ConfigError};
 pub use durability::{Durability, ElectionQuorum};
 pub use entry::{Entry, EntryKind, HardState, RequestId};
+pub use membership::{Membership, MembershipChange, MembershipError};
 pub use replica::{
     Durable, InputError, Output, ProposalOutcome, ProposeError, ReadError, ReadId, Replica, Role,
 };
 pub use session::{ReadDecision, ReadRejection, SessionToken};
+pub use snapshot::{SnapshotError, SnapshotMeta};
 pub use types::{Epoch, Instant, Lsn, NodeId, Position};
 pub use wire::{Envelope, Message};

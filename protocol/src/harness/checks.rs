@@ -168,23 +168,37 @@ impl History {
     }
 }
 
+/// True when `replica`'s log holds `position`. Entries inside a snapshot
+/// (below the log start) count as held: they were committed and applied
+/// there, and `StateMachineSafety` checks what snapshots contain.
 fn log_contains(replica: &Replica, position: Position) -> bool {
+    let start = replica.log_start();
+    if position.lsn < start.lsn {
+        return true;
+    }
+    if position.lsn == start.lsn {
+        return start == position;
+    }
     replica.entry(position.lsn).map(Entry::position) == Some(position)
 }
 
-/// Where two logs break the log-matching property, if they do.
+/// Where two logs break the log-matching property, if they do (compared
+/// over the entries both retain).
 fn log_mismatch(a: &Replica, b: &Replica) -> Option<String> {
-    let common = a.entries().len().min(b.entries().len());
+    let low = a.log_start().lsn.max(b.log_start().lsn).0 + 1;
+    let high = a.last().lsn.min(b.last().lsn).0;
+    let same_epoch = |l: u64| match (a.entry(Lsn(l)), b.entry(Lsn(l))) {
+        (Some(x), Some(y)) => x.epoch == y.epoch,
+        _ => false,
+    };
     // Highest lsn at which both hold an entry of the same epoch.
-    let top = (0..common)
-        .rev()
-        .find(|&i| a.entries()[i].epoch == b.entries()[i].epoch)?;
-    let first_diff = (0..=top).find(|&i| a.entries()[i] != b.entries()[i])?;
+    let top = (low..=high).rev().find(|&l| same_epoch(l))?;
+    let first_diff = (low..=top).find(|&l| a.entry(Lsn(l)) != b.entry(Lsn(l)))?;
     Some(format!(
         "{} and {} share {} but differ at lsn {}",
         a.id(),
         b.id(),
-        a.entries()[top].position(),
-        a.entries()[first_diff].lsn
+        a.entry(Lsn(top)).map(Entry::position).unwrap_or_default(),
+        first_diff
     ))
 }

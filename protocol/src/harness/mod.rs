@@ -11,6 +11,7 @@ pub mod clock;
 pub mod network;
 mod read_checks;
 mod reads;
+mod snapshots;
 
 pub use checks::{History, Property, Violation};
 pub use clock::Clock;
@@ -35,8 +36,13 @@ pub struct Host {
     pub replica: Option<Replica>,
     /// What survived: hard state and log.
     pub durable: Durable,
-    /// The state machine: every entry applied, in order.
+    /// The state machine: every entry applied, in order (a snapshot holds
+    /// this list, encoded).
     pub state: Vec<Entry>,
+    /// The bytes of the durable snapshot (`durable.snapshot` describes them).
+    pub snapshot_bytes: Vec<u8>,
+    /// An incoming snapshot being received (volatile).
+    staging: Vec<u8>,
     config: Config,
     clock: Clock,
 }
@@ -148,13 +154,7 @@ impl Cluster {
             .into_iter()
             .map(|config| {
                 let replica = Replica::new(config.clone(), now).expect("valid simulated config");
-                let host = Host {
-                    replica: Some(replica),
-                    durable: Durable::default(),
-                    state: Vec::new(),
-                    config: config.clone(),
-                    clock: Clock::default(),
-                };
+                let host = Host::new(replica, config.clone());
                 (config.id, host)
             })
             .collect();
@@ -332,6 +332,11 @@ impl Cluster {
                 }
                 Output::ReadReady { read, position } => self.on_read_ready(id, read, position),
                 Output::ReadFailed { read, error } => self.on_read_failed(id, read, error),
+                Output::MembershipChanged { membership } => self.log(format!(
+                    "{id} uses membership voters {:?} learners {:?}",
+                    membership.voters, membership.learners
+                )),
+                other => self.perform_snapshot_output(id, other),
             }
         }
     }
@@ -394,6 +399,7 @@ impl Cluster {
         if let Some(host) = self.hosts.get_mut(&node) {
             host.replica = None;
             host.state.clear();
+            host.staging.clear();
         }
         self.network.drop_to(node);
         self.log(format!("{node} crashed"));
@@ -408,6 +414,7 @@ impl Cluster {
                     applied: Lsn(0),
                     ..host.durable.clone()
                 };
+                host.state = snapshots::decode_state(&host.snapshot_bytes);
                 host.replica = Replica::restart(host.config.clone(), durable, now).ok();
             }
         }

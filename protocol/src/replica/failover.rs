@@ -69,7 +69,7 @@ impl Replica {
         let last = self.log.last();
         let me = self.config.id;
         let voters: Vec<NodeId> = self
-            .config
+            .membership
             .voters
             .iter()
             .copied()
@@ -97,7 +97,7 @@ impl Replica {
         self.votes.insert(self.config.id);
         self.reset_election_deadline();
         self.announce_role();
-        if self.votes.len() >= self.config.election_quorum_size() {
+        if self.votes.len() >= self.election_quorum_size() {
             self.campaign(false);
             return;
         }
@@ -133,7 +133,7 @@ impl Replica {
         self.votes.insert(self.config.id);
         self.reset_election_deadline();
         self.announce_role();
-        if self.votes.len() >= self.config.election_quorum_size() {
+        if self.votes.len() >= self.election_quorum_size() {
             self.become_leader();
             return;
         }
@@ -164,10 +164,10 @@ impl Replica {
             return;
         }
         if granted && epoch == self.hard.epoch.next() {
-            if self.config.voters.contains(&from) {
+            if self.membership.is_voter(from) {
                 self.votes.insert(from);
             }
-            if self.votes.len() >= self.config.election_quorum_size() {
+            if self.votes.len() >= self.election_quorum_size() {
                 self.campaign(false);
             }
         } else if !granted && epoch > self.hard.epoch {
@@ -186,7 +186,7 @@ impl Replica {
         let granted = self.is_voter()
             && self.role == Role::Follower
             && can_vote
-            && self.config.voters.contains(&from)
+            && self.membership.is_voter(from)
             && self.vote_check_passes(last);
         if granted {
             if self.hard.voted_for != Some(from) {
@@ -214,10 +214,10 @@ impl Replica {
         if self.role != Role::Candidate || !granted {
             return;
         }
-        if self.config.voters.contains(&from) {
+        if self.membership.is_voter(from) {
             self.votes.insert(from);
         }
-        if self.votes.len() >= self.config.election_quorum_size() {
+        if self.votes.len() >= self.election_quorum_size() {
             self.become_leader();
         }
     }

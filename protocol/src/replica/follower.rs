@@ -46,6 +46,86 @@ impl Replica {
         leader_commit: Lsn,
         round: u64,
     ) -> Result<(), InputError> {
+        self.accept_leader(from)?;
+        self.leader_round = self.leader_round.max(round);
+        let base = self.log.base();
+        let (prev, entries) = if prev.lsn < base.lsn {
+            // Everything through the base is committed here and covered by
+            // a snapshot: skip it, and agree from the base on, unless the
+            // leader's entry at the base contradicts it.
+            if entries
+                .iter()
+                .any(|e| e.lsn == base.lsn && e.epoch != base.epoch)
+            {
+                self.reject_append(from, prev);
+                return Ok(());
+            }
+            let entries: Vec<Entry> = entries.into_iter().filter(|e| e.lsn > base.lsn).collect();
+            (base, entries)
+        } else {
+            (prev, entries)
+        };
+
+        if !self.log.contains(prev) {
+            self.reject_append(from, prev);
+            return Ok(());
+        }
+
+        let through = entries.last().map_or(prev.lsn, |e| e.lsn);
+        let mut fresh = Vec::new();
+        let mut membership_changed = false;
+        for entry in entries {
+            match self.log.epoch_at(entry.lsn) {
+                Some(epoch) if epoch == entry.epoch => continue,
+                Some(_) => self.truncate_after(entry.lsn.prev()),
+                None => {}
+            }
+            if entry.lsn == self.log.last().lsn.next() {
+                membership_changed |= entry.membership().is_some();
+                self.log.push(entry.clone());
+                fresh.push(entry);
+            }
+        }
+        let awaiting_persistence = !fresh.is_empty();
+        if awaiting_persistence {
+            self.outputs.push_back(Output::Append { entries: fresh });
+        }
+        if membership_changed {
+            self.recompute_membership();
+        }
+        self.verified = self.verified.max(through);
+        let commit = leader_commit.min(self.verified);
+        if commit > self.commit {
+            self.commit = commit;
+            self.apply_committed();
+        }
+        // New entries are acknowledged once the host reports them durable
+        // (`handle_persisted`); anything else (a heartbeat, a duplicate) is
+        // answered at once, so the leader learns how far this log matches.
+        if !awaiting_persistence {
+            self.acknowledge();
+        }
+        Ok(())
+    }
+
+    fn reject_append(&mut self, from: NodeId, prev: Position) {
+        let hint = self.log.last_at_or_below(prev.lsn, prev.epoch);
+        self.send(
+            from,
+            Message::AppendResponse {
+                epoch: self.hard.epoch,
+                result: AppendResult::Rejected {
+                    rejected_prev: prev.lsn,
+                    hint,
+                },
+                round: self.leader_round,
+            },
+        );
+    }
+
+    /// A message only a leader sends (an append or a snapshot chunk) came
+    /// from `from` in this replica's epoch: follow it.
+    pub(super) fn accept_leader(&mut self, from: NodeId) -> Result<(), InputError> {
         match self.role {
             Role::Leader => {
                 return Err(InputError::ConflictingLeader {
@@ -64,55 +144,8 @@ impl Replica {
                 }
             }
         }
-        self.leader_round = self.leader_round.max(round);
         self.last_leader_contact = Some(self.now);
         self.reset_election_deadline();
-
-        if !self.log.contains(prev) {
-            let hint = self.log.last_at_or_below(prev.lsn, prev.epoch);
-            self.send(
-                from,
-                Message::AppendResponse {
-                    epoch: self.hard.epoch,
-                    result: AppendResult::Rejected {
-                        rejected_prev: prev.lsn,
-                        hint,
-                    },
-                    round: self.leader_round,
-                },
-            );
-            return Ok(());
-        }
-
-        let through = entries.last().map_or(prev.lsn, |e| e.lsn);
-        let mut fresh = Vec::new();
-        for entry in entries {
-            match self.log.epoch_at(entry.lsn) {
-                Some(epoch) if epoch == entry.epoch => continue,
-                Some(_) => self.truncate_after(entry.lsn.prev()),
-                None => {}
-            }
-            if entry.lsn == self.log.last().lsn.next() {
-                self.log.push(entry.clone());
-                fresh.push(entry);
-            }
-        }
-        let awaiting_persistence = !fresh.is_empty();
-        if awaiting_persistence {
-            self.outputs.push_back(Output::Append { entries: fresh });
-        }
-        self.verified = self.verified.max(through);
-        let commit = leader_commit.min(self.verified);
-        if commit > self.commit {
-            self.commit = commit;
-            self.apply_committed();
-        }
-        // New entries are acknowledged once the host reports them durable
-        // (`handle_persisted`); anything else (a heartbeat, a duplicate) is
-        // answered at once, so the leader learns how far this log matches.
-        if !awaiting_persistence {
-            self.acknowledge();
-        }
         Ok(())
     }
 
@@ -120,11 +153,12 @@ impl Replica {
     /// commit point can only be removed when the durability policy does not
     /// survive failover and a new leader lacks them: that loss is reported as
     /// [`Output::RolledBack`] for the entries already applied.
-    fn truncate_after(&mut self, after: Lsn) {
+    pub(super) fn truncate_after(&mut self, after: Lsn) {
         let discarded = self.log.truncate_after(after);
         if discarded.is_empty() {
             return;
         }
+        let membership_discarded = self.membership_lsn > after;
         self.persisted = self.persisted.min(after);
         self.verified = self.verified.min(after);
         if after < self.applied {
@@ -141,6 +175,9 @@ impl Replica {
         self.commit = self.commit.min(after);
         self.outputs
             .push_back(Output::Truncated { after, discarded });
+        if membership_discarded {
+            self.recompute_membership();
+        }
     }
 
     /// Tell the leader how far this replica's log matches its own and is durable.
@@ -186,7 +223,14 @@ impl Replica {
                 },
                 round: 0,
             },
-            Message::AppendResponse { .. } | Message::VoteResponse { .. } => return,
+            Message::InstallSnapshot { snapshot, .. } => Message::InstallSnapshotResponse {
+                epoch: self.hard.epoch,
+                snapshot: snapshot.position,
+                next_offset: 0,
+            },
+            Message::AppendResponse { .. }
+            | Message::VoteResponse { .. }
+            | Message::InstallSnapshotResponse { .. } => return,
         };
         self.send(from, reply);
     }

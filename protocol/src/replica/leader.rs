@@ -4,7 +4,6 @@
 use super::progress::{Progress, ReplicationState};
 use super::{InputError, Output, ProposalOutcome, ProposeError, Replica, Role};
 use crate::config::PlantedBug;
-use crate::durability::Durability;
 use crate::entry::{Entry, EntryKind, RequestId};
 use crate::types::{Instant, Lsn, NodeId, Position};
 use crate::wire::{AppendResult, Message};
@@ -46,7 +45,7 @@ impl Replica {
         if self.role != Role::Leader {
             return Err(InputError::NotLeader);
         }
-        if target == self.config.id || !self.config.voters.contains(&target) {
+        if target == self.config.id || !self.membership.is_voter(target) {
             return Err(InputError::BadTransferTarget(target));
         }
         self.transfer = Some((target, self.now + self.config.election_timeout_max));
@@ -79,7 +78,7 @@ impl Replica {
         self.advance_commit();
     }
 
-    fn append_own(&mut self, kind: EntryKind) -> Position {
+    pub(super) fn append_own(&mut self, kind: EntryKind) -> Position {
         let entry = Entry {
             epoch: self.hard.epoch,
             lsn: self.log.last().lsn.next(),
@@ -101,6 +100,8 @@ impl Replica {
         };
         let last = self.log.last().lsn;
         let (max_count, max_bytes) = match pr.state {
+            // Snapshot transfers run on their own (`snapshot.rs`).
+            ReplicationState::Snapshot => return,
             ReplicationState::Probe if pr.probe_outstanding && !heartbeat => return,
             ReplicationState::Probe => (
                 self.config.max_entries_per_message,
@@ -122,6 +123,11 @@ impl Replica {
             }
         };
         let prev_lsn = pr.next.prev();
+        if prev_lsn < self.log.base().lsn {
+            // The entries this follower needs next were compacted away.
+            self.start_snapshot(peer);
+            return;
+        }
         let Some(prev_epoch) = self.log.epoch_at(prev_lsn) else {
             return;
         };
@@ -141,6 +147,7 @@ impl Replica {
                         pr.next = end.lsn.next();
                     }
                 }
+                ReplicationState::Snapshot => {}
             }
         }
         let message = Message::Append {
@@ -174,6 +181,11 @@ impl Replica {
             AppendResult::Accepted { matched, applied } => {
                 let matched = matched.min(last.lsn);
                 pr.applied = pr.applied.max(applied.min(matched));
+                if pr.state == ReplicationState::Snapshot {
+                    // An answer to an append sent before the transfer
+                    // began: the snapshot decides where this follower goes.
+                    return;
+                }
                 pr.probe_outstanding = false;
                 if pr.state == ReplicationState::Probe {
                     pr.state = ReplicationState::Replicate;
@@ -193,8 +205,18 @@ impl Replica {
                 let stale = match pr.state {
                     ReplicationState::Replicate => rejected_prev <= pr.matched,
                     ReplicationState::Probe => rejected_prev != pr.next.prev(),
+                    ReplicationState::Snapshot => true,
                 };
                 if stale {
+                    return;
+                }
+                let base = self.log.base();
+                if base.lsn > Lsn(0) && rejected_prev <= base.lsn && hint != base {
+                    // The follower lacks even our oldest retained entry.
+                    pr.next = base.lsn.max(pr.matched.next());
+                    pr.state = ReplicationState::Probe;
+                    pr.probe_outstanding = false;
+                    self.replicate_to(from, false);
                     return;
                 }
                 // Skip every entry that cannot match: the follower's last
@@ -212,27 +234,32 @@ impl Replica {
 
     /// The highest lsn the durability policy lets this leader commit: the
     /// leader's own durable prefix and the best `q - 1` voting followers.
+    ///
+    /// A leader that removed itself from the voters (its removal not yet
+    /// committed) still requires its own durable copy but counts `q` voting
+    /// followers instead.
     fn policy_commit_point(&self) -> Lsn {
-        let voters = self.config.voters.len();
-        let quorum = self.config.durability.commit_quorum(voters);
+        let quorum = self.commit_quorum_size();
+        let me = self.config.id;
         let mut followers: Vec<Lsn> = self
-            .config
+            .membership
             .voters
             .iter()
-            .filter(|&&v| v != self.config.id)
+            .filter(|&&v| v != me)
             .map(|v| self.progress.get(v).map_or(Lsn(0), |p| p.matched))
             .collect();
         followers.sort_unstable_by(|a, b| b.cmp(a));
-        let others = match self.config.durability {
-            Durability::Async => None,
-            _ if quorum <= 1 => None,
-            _ => followers.get(quorum - 2).copied(),
+        let needed_followers = if self.is_voter() {
+            quorum.saturating_sub(1)
+        } else {
+            quorum
         };
-        match others {
-            Some(lsn) => lsn.min(self.persisted),
-            None if quorum <= 1 => self.persisted,
-            None => Lsn(0),
+        if needed_followers == 0 {
+            return self.persisted;
         }
+        followers
+            .get(needed_followers - 1)
+            .map_or(Lsn(0), |lsn| (*lsn).min(self.persisted))
     }
 
     /// Advance the commit point if the policy allows, but only to an entry of
@@ -260,6 +287,7 @@ impl Replica {
             }
         }
         self.serve_reads();
+        self.step_down_if_removed();
     }
 
     /// Heartbeat tick: retransmit to followers that made no progress since
@@ -274,9 +302,10 @@ impl Replica {
                 ReplicationState::Replicate if pr.matched < last => {
                     pr.next = pr.matched.next();
                 }
-                ReplicationState::Replicate => {}
+                ReplicationState::Replicate | ReplicationState::Snapshot => {}
             }
         }
+        self.snapshot_heartbeat();
         for peer in self.peers() {
             self.replicate_to(peer, true);
         }
@@ -288,7 +317,7 @@ impl Replica {
     pub(super) fn check_quorum(&mut self) {
         let me = self.config.id;
         let active = self
-            .config
+            .membership
             .voters
             .iter()
             .filter(|&&v| v == me || self.progress.get(&v).is_some_and(|p| p.recently_active))
@@ -296,7 +325,7 @@ impl Replica {
         for pr in self.progress.values_mut() {
             pr.recently_active = false;
         }
-        if active < self.config.check_quorum_size() {
+        if active < self.check_quorum_size() {
             self.become_follower(self.hard.epoch, None);
         } else {
             self.check_quorum_deadline = self.now + self.config.election_timeout_min;

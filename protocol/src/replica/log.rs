@@ -16,9 +16,24 @@ pub(crate) struct Log {
 impl Log {
     /// A log holding `entries`, which must be consecutive from lsn 1;
     /// entries after the first gap or epoch regression are dropped.
+    #[cfg(test)]
     pub(crate) fn from_entries(entries: Vec<Entry>) -> Log {
-        let mut log = Log::default();
+        Log::from_parts(Position::ZERO, entries)
+    }
+
+    /// A log whose compacted prefix ends at `base`, holding the entries of
+    /// `entries` after it (entries at or below `base` are skipped; the
+    /// rest must follow consecutively, else the tail from the first gap or
+    /// epoch regression is dropped).
+    pub(crate) fn from_parts(base: Position, entries: Vec<Entry>) -> Log {
+        let mut log = Log {
+            base,
+            entries: Vec::new(),
+        };
         for entry in entries {
+            if entry.lsn <= base.lsn {
+                continue;
+            }
             let last = log.last();
             if entry.lsn != last.lsn.next() || entry.epoch < last.epoch {
                 break;
@@ -26,6 +41,38 @@ impl Log {
             log.entries.push(entry);
         }
         log
+    }
+
+    /// Drop the retained entries through `lsn` (which must be retained),
+    /// making it the new base. Returns the new base, or `None` when `lsn`
+    /// is not a retained entry after the base.
+    pub(crate) fn compact_through(&mut self, lsn: Lsn) -> Option<Position> {
+        let index = self.index(lsn)?;
+        let base = self.entries.get(index)?.position();
+        self.entries.drain(..=index);
+        self.base = base;
+        Some(base)
+    }
+
+    /// Replace the prefix through `base` by a snapshot: entries after
+    /// `base` are kept only if the log holds `base` exactly, else the whole
+    /// log is dropped. Returns the entries dropped after `base`.
+    pub(crate) fn install(&mut self, base: Position) -> Vec<Entry> {
+        if self.contains(base) && base.lsn >= self.base.lsn {
+            if base.lsn > self.base.lsn {
+                let _ = self.compact_through(base.lsn);
+            }
+            return Vec::new();
+        }
+        let dropped: Vec<Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.lsn > base.lsn)
+            .cloned()
+            .collect();
+        self.entries.clear();
+        self.base = base;
+        dropped
     }
 
     /// Position of the last entry (or of the snapshot, or zero).
@@ -197,6 +244,35 @@ mod tests {
         assert_eq!(l.slice(Lsn(1), 10, 1).len(), 1, "always at least one");
         assert!(l.slice(Lsn(5), 10, 100).is_empty());
         assert!(l.slice(Lsn(0), 10, 100).is_empty());
+    }
+
+    #[test]
+    fn compaction_and_install_move_the_base() {
+        let mut l = log(&[1, 1, 2, 2]);
+        assert_eq!(
+            l.compact_through(Lsn(2)),
+            Some(Position::new(Epoch(1), Lsn(2)))
+        );
+        assert_eq!(l.entries().len(), 2);
+        assert!(
+            l.contains(Position::new(Epoch(1), Lsn(2))),
+            "the base is known"
+        );
+        assert_eq!(l.get(Lsn(1)), None);
+        assert_eq!(l.compact_through(Lsn(2)), None, "already compacted");
+        // A snapshot the log holds keeps what follows it.
+        assert!(l.install(Position::new(Epoch(2), Lsn(3))).is_empty());
+        assert_eq!(l.last(), Position::new(Epoch(2), Lsn(4)));
+        // One it does not hold replaces everything.
+        let gone = l.install(Position::new(Epoch(3), Lsn(3)));
+        assert_eq!(gone.len(), 1);
+        assert_eq!(l.last(), Position::new(Epoch(3), Lsn(3)));
+        let rebuilt = Log::from_parts(
+            Position::new(Epoch(1), Lsn(2)),
+            log(&[1, 1, 1, 2]).entries().to_vec(),
+        );
+        assert_eq!(rebuilt.entries().len(), 2);
+        assert_eq!(rebuilt.last(), Position::new(Epoch(2), Lsn(4)));
     }
 
     #[test]

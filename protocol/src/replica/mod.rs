@@ -5,10 +5,14 @@ mod follower;
 mod leader;
 mod local_reads;
 pub(crate) mod log;
+mod membership;
 mod output;
 mod progress;
 mod reads;
+mod snapshot;
 
+#[cfg(test)]
+mod membership_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
@@ -18,15 +22,19 @@ mod read_tests;
 #[cfg(test)]
 mod read_unit_tests;
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;
 
 pub use output::{Output, ProposalOutcome, Role};
-pub use progress::{Progress, ReplicationState};
+pub use progress::{FollowerStatus, Progress, ReplicationState, SnapshotTransfer};
 pub use reads::{ReadError, ReadId};
 
 use crate::config::{Config, ConfigError};
 use crate::entry::{Entry, HardState, RequestId};
+use crate::membership::Membership;
 use crate::rng::SplitMix64;
+use crate::snapshot::SnapshotMeta;
 use crate::types::{Epoch, Instant, Lsn, NodeId, Position};
 use crate::wire::Message;
 use log::Log;
@@ -77,6 +85,10 @@ pub enum InputError {
     /// The operation needs the leader role.
     #[error("only the leader can do this")]
     NotLeader,
+    /// A snapshot chunk that does not fit its snapshot (past its size,
+    /// `done` on the wrong chunk, or empty before the end).
+    #[error("malformed snapshot chunk: {0}")]
+    MalformedSnapshot(&'static str),
 }
 
 /// What a host passes to rebuild a replica after a crash: exactly what it
@@ -85,11 +97,18 @@ pub enum InputError {
 pub struct Durable {
     /// The last persisted [`HardState`].
     pub hard_state: HardState,
-    /// The persisted log, consecutive from lsn 1.
+    /// The persisted log, consecutive from lsn 1, or from just after
+    /// `snapshot`'s position when there is one (entries at or below it may
+    /// be present and are skipped).
     pub log: Vec<Entry>,
     /// How far the host's durable state machine had applied (0 if it keeps
-    /// none and re-applies from the start).
+    /// none and re-applies from the start; at least the snapshot's position
+    /// when there is one, since the host restores its state from it).
     pub applied: Lsn,
+    /// The host's latest durable snapshot, if any: the last one it reported
+    /// with [`Replica::snapshot_taken`] or installed from an
+    /// [`Output::InstallSnapshot`].
+    pub snapshot: Option<SnapshotMeta>,
 }
 
 /// One replica of a leader-based replicated log: a pure, deterministic state
@@ -108,6 +127,14 @@ pub struct Durable {
 /// - [`read_index`](Self::read_index): a linearizable read (leader only),
 ///   answered later by [`Output::ReadReady`] or [`Output::ReadFailed`]
 ///   (at once, with no round trip, while a read lease holds).
+/// - [`propose_membership`](Self::propose_membership): a single-server
+///   membership change (leader only): add a learner, promote a caught-up
+///   learner, remove a member. One at a time, and only after the leader
+///   committed an entry of its own epoch.
+/// - [`snapshot_taken`](Self::snapshot_taken): the host has made a
+///   snapshot of its state machine durable; the core may compact its log.
+/// - [`handle_snapshot_chunk`](Self::handle_snapshot_chunk): leader only,
+///   the bytes an [`Output::ReadSnapshotChunk`] asked for.
 ///
 /// **Queries** change nothing and take no time:
 /// [`read_local`](Self::read_local) decides whether a read carrying a
@@ -134,6 +161,28 @@ pub struct Durable {
 ///   reporting this replica's applied position to anyone.
 /// - [`Output::ReadReady`] comes after the `Apply` outputs it depends on:
 ///   performing outputs in order is what makes the read safe to serve.
+/// - A snapshot must be durable *before* the host reports it with
+///   `snapshot_taken`: the core compacts on the strength of it. Only then,
+///   on [`Output::Compacted`], may the host delete the log entries it names
+///   (an older snapshot may be deleted once a newer one was reported).
+/// - [`Output::ReceiveSnapshotChunk`] goes to a staging area (need not be
+///   durable); [`Output::InstallSnapshot`] replaces the state machine with
+///   the staged snapshot, deletes the log through its position and records
+///   it as the durable snapshot, all durably *before any later output*
+///   (the follower's acknowledgement follows it).
+///
+/// **Membership**: voters and learners are replica state: the latest
+/// [`EntryKind::Membership`](crate::EntryKind::Membership) entry in the log
+/// (committed or not) is in force from the moment it is appended, else the
+/// durable snapshot's membership, else [`Config::voters`] /
+/// [`Config::learners`]. Quorum sizes follow it. A learner never campaigns
+/// and never votes; a removed leader steps down once its removal commits.
+/// [`Output::MembershipChanged`] reports every change. A new node's host
+/// starts it with a `Config` naming the current members and the node
+/// itself (usually as a learner), then proposes
+/// [`MembershipChange::AddLearner`](crate::MembershipChange::AddLearner) on
+/// the leader; it catches up from the log, or from the leader's snapshot
+/// if the log was compacted past what it needs.
 ///
 /// **Read rules**: linearizable reads go to the leader through
 /// `read_index` (read-index: a heartbeat round acknowledged by enough voters
@@ -149,8 +198,11 @@ pub struct Durable {
 /// seen). Election jitter comes from [`Config::seed`], so the same inputs
 /// always produce the same outputs.
 ///
-/// **Restart**: rebuild with [`Replica::restart`] from the [`Durable`] state;
-/// volatile state (role, commit point, progress) is recovered from peers.
+/// **Restart**: rebuild with [`Replica::restart`] from the [`Durable`] state
+/// (hard state, log, durable snapshot); the log restarts after the
+/// snapshot's position, the membership is recovered from the log (else the
+/// snapshot, else the config), and volatile state (role, commit point,
+/// progress, a half-received snapshot) is recovered from peers.
 ///
 /// The whole state is `Clone + Eq + Hash + Debug`, so a model checker can
 /// store and compare replicas.
@@ -176,6 +228,19 @@ pub struct Replica {
     progress: BTreeMap<NodeId, Progress>,
     pending: BTreeMap<Lsn, RequestId>,
     transfer: Option<(NodeId, Instant)>,
+    /// The membership in force: the latest membership entry in the log, or
+    /// `base_membership` when the log holds none.
+    membership: Membership,
+    /// The lsn of the entry that set `membership` (the log base if none).
+    membership_lsn: Lsn,
+    /// The membership in force at the log base (from the snapshot or config).
+    base_membership: Membership,
+    /// The latest snapshot the host holds (durably).
+    snapshot: Option<SnapshotMeta>,
+    /// Follower: the snapshot being received, if any.
+    incoming: Option<snapshot::Incoming>,
+    /// Leader: snapshot transfers to followers in `ReplicationState::Snapshot`.
+    outgoing: BTreeMap<NodeId, snapshot::Outgoing>,
     /// Leader: heartbeat rounds, read lease and pending linearizable reads.
     reads: reads::LeaderReads,
     /// Follower: highest heartbeat round seen from the current leader.
@@ -196,19 +261,28 @@ impl Replica {
     /// Rebuild a replica from what its host made durable before a crash.
     pub fn restart(config: Config, durable: Durable, now: Instant) -> Result<Replica, ConfigError> {
         config.validate()?;
-        let log = Log::from_entries(durable.log);
-        let applied = durable.applied.min(log.last().lsn);
-        let role = if config.voters.contains(&config.id) {
-            Role::Follower
-        } else {
-            Role::Learner
-        };
+        let base = durable
+            .snapshot
+            .as_ref()
+            .map_or(Position::ZERO, |s| s.position);
+        let base_membership = durable
+            .snapshot
+            .as_ref()
+            .map_or_else(|| config.membership(), |s| s.membership.clone());
+        let log = Log::from_parts(base, durable.log);
+        let applied = durable.applied.max(base.lsn).min(log.last().lsn);
         let rng = SplitMix64::new(config.seed ^ config.id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut replica = Replica {
+            role: Role::Learner,
+            membership: base_membership.clone(),
+            membership_lsn: base.lsn,
+            base_membership,
+            snapshot: durable.snapshot,
+            incoming: None,
+            outgoing: BTreeMap::new(),
             hard: durable.hard_state,
             persisted: log.last().lsn,
             log,
-            role,
             leader: None,
             commit: applied,
             applied,
@@ -231,6 +305,13 @@ impl Replica {
             outputs: VecDeque::new(),
             config,
         };
+        replica.recompute_membership();
+        replica.role = if replica.is_voter() {
+            Role::Follower
+        } else {
+            Role::Learner
+        };
+        replica.outputs.clear();
         replica.reset_election_deadline();
         Ok(replica)
     }
@@ -290,6 +371,16 @@ impl Replica {
         } = &message
         {
             follower::validate_append(*epoch, *prev, entries)?;
+        }
+        if let Message::InstallSnapshot {
+            snapshot,
+            offset,
+            data,
+            done,
+            ..
+        } = &message
+        {
+            snapshot::validate_chunk(snapshot, *offset, data, *done)?;
         }
         match message {
             Message::RequestVote {
@@ -354,6 +445,21 @@ impl Replica {
             }
             Message::TimeoutNow { .. } => {
                 self.handle_timeout_now(from);
+                Ok(())
+            }
+            Message::InstallSnapshot {
+                snapshot,
+                offset,
+                data,
+                done,
+                ..
+            } => self.handle_install_snapshot(from, snapshot, offset, data, done),
+            Message::InstallSnapshotResponse {
+                snapshot,
+                next_offset,
+                ..
+            } => {
+                self.handle_install_snapshot_response(from, snapshot, next_offset);
                 Ok(())
             }
         }
@@ -437,6 +543,15 @@ impl Replica {
     pub fn progress(&self) -> &BTreeMap<NodeId, Progress> {
         &self.progress
     }
+    /// The membership in force on this replica (the latest membership entry
+    /// in its log, else the snapshot's, else the configuration's).
+    pub fn membership(&self) -> &Membership {
+        &self.membership
+    }
+    /// The latest snapshot this replica knows the host holds.
+    pub fn snapshot(&self) -> Option<&SnapshotMeta> {
+        self.snapshot.as_ref()
+    }
     /// Leader only: per-follower lag in entries behind the leader's last entry.
     pub fn follower_lag(&self) -> BTreeMap<NodeId, u64> {
         let last = self.log.last().lsn;
@@ -453,22 +568,17 @@ impl Replica {
     }
 
     fn is_member(&self, id: NodeId) -> bool {
-        self.config.voters.contains(&id) || self.config.learners.contains(&id)
+        self.membership.contains(id)
     }
 
     fn is_voter(&self) -> bool {
-        self.config.voters.contains(&self.config.id)
+        self.membership.is_voter(self.config.id)
     }
 
     /// Peers this replica replicates to when leading: every member but itself.
     fn peers(&self) -> Vec<NodeId> {
-        self.config
-            .voters
-            .iter()
-            .chain(self.config.learners.iter())
-            .copied()
-            .filter(|&id| id != self.config.id)
-            .collect()
+        let me = self.config.id;
+        self.membership.members().filter(|&id| id != me).collect()
     }
 
     fn send(&mut self, to: NodeId, message: Message) {
@@ -520,6 +630,7 @@ impl Replica {
         self.leader = leader;
         self.votes.clear();
         self.progress.clear();
+        self.outgoing.clear();
         self.transfer = None;
         self.leader_round = 0;
         if was_leader {

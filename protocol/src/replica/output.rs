@@ -2,6 +2,8 @@
 
 use super::reads::{ReadError, ReadId};
 use crate::entry::{Entry, HardState, RequestId};
+use crate::membership::Membership;
+use crate::snapshot::SnapshotMeta;
 use crate::types::{Epoch, Lsn, NodeId, Position};
 use crate::wire::Message;
 use serde::{Deserialize, Serialize};
@@ -120,5 +122,59 @@ pub enum Output {
         read: ReadId,
         /// Why.
         error: ReadError,
+    },
+    /// Log compaction: the snapshot the host reported with
+    /// [`Replica::snapshot_taken`](crate::Replica::snapshot_taken) covers
+    /// every entry through `through`, so the host may delete them from
+    /// durable storage (and any older snapshot). Entries after `through`
+    /// must be kept.
+    Compacted {
+        /// The last entry the host may delete.
+        through: Position,
+    },
+    /// Leader: read up to `max_len` bytes at `offset` of the snapshot at
+    /// `snapshot` and hand them back with
+    /// [`Replica::handle_snapshot_chunk`](crate::Replica::handle_snapshot_chunk)
+    /// (a shorter chunk only at the end). If the host no longer has that
+    /// snapshot it may ignore the request; the core asks again, for its
+    /// newest snapshot, on a later heartbeat.
+    ReadSnapshotChunk {
+        /// The follower the chunk is for.
+        to: NodeId,
+        /// The snapshot's position.
+        snapshot: Position,
+        /// Where to read.
+        offset: u64,
+        /// The most bytes to read.
+        max_len: usize,
+    },
+    /// Follower: store `data` at `offset` of the incoming snapshot at
+    /// `snapshot`, in a staging area apart from the state machine. Offset 0
+    /// starts a new incoming snapshot (discard any staged bytes); later
+    /// chunks follow on directly. Staging need not be durable.
+    ReceiveSnapshotChunk {
+        /// The snapshot's position.
+        snapshot: Position,
+        /// Where the bytes go.
+        offset: u64,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Follower: the staged snapshot is complete and its checksum verified.
+    /// Replace the state machine with it, delete every log entry at or
+    /// below `snapshot.position` and record `snapshot` as the durable
+    /// snapshot, all durably *before performing any later output*. Entries
+    /// after the position are kept (an earlier `Truncated` removed any that
+    /// conflicted).
+    InstallSnapshot {
+        /// The installed snapshot.
+        snapshot: SnapshotMeta,
+    },
+    /// The membership this replica uses changed: a membership entry was
+    /// appended, truncated away or installed with a snapshot. Informational
+    /// (e.g. to open connections to new members).
+    MembershipChanged {
+        /// The membership now in force here.
+        membership: Membership,
     },
 }

@@ -222,7 +222,7 @@ impl Replica {
 
     /// A voter answered in this epoch, having seen rounds up to `round`.
     pub(super) fn on_round_echo(&mut self, from: NodeId, round: u64) {
-        if self.role != Role::Leader || !self.config.voters.contains(&from) {
+        if self.role != Role::Leader || !self.membership.is_voter(from) {
             return;
         }
         // A follower cannot have seen a round not yet started.
@@ -237,7 +237,7 @@ impl Replica {
     fn confirm_rounds(&mut self) {
         let me = self.config.id;
         let mut rounds: Vec<u64> = self
-            .config
+            .membership
             .voters
             .iter()
             .map(|v| {
@@ -249,7 +249,7 @@ impl Replica {
             })
             .collect();
         rounds.sort_unstable_by(|a, b| b.cmp(a));
-        let needed = self.config.check_quorum_size().max(1);
+        let needed = self.check_quorum_size().max(1);
         let Some(&quorum_round) = rounds.get(needed - 1) else {
             return;
         };

@@ -1,6 +1,7 @@
 //! The messages replicas exchange.
 
 use crate::entry::Entry;
+use crate::snapshot::SnapshotMeta;
 use crate::types::{Epoch, Lsn, NodeId, Position};
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +65,33 @@ pub enum Message {
         /// The leader's epoch.
         epoch: Epoch,
     },
+    /// Leader → a follower whose next needed entry was compacted away: one
+    /// chunk of the leader's snapshot. Chunks go one at a time, each after
+    /// the answer to the previous one; the follower checks the CRC32C in
+    /// `snapshot` over all the bytes before it installs them.
+    InstallSnapshot {
+        /// The leader's epoch.
+        epoch: Epoch,
+        /// Which snapshot (position, membership, size, checksum).
+        snapshot: SnapshotMeta,
+        /// Where `data` starts in the snapshot's bytes.
+        offset: u64,
+        /// The bytes at `offset` (at most `Config::max_snapshot_chunk_bytes`).
+        data: Vec<u8>,
+        /// This chunk ends the snapshot (`offset + data.len() == size`).
+        done: bool,
+    },
+    /// Follower → leader: how much of a snapshot it holds. The leader sends
+    /// the chunk at `next_offset` next (0: start over). Once the snapshot is
+    /// installed, the follower answers with an `AppendResponse` instead.
+    InstallSnapshotResponse {
+        /// The responder's epoch.
+        epoch: Epoch,
+        /// The snapshot's position.
+        snapshot: Position,
+        /// The offset of the first byte the follower still needs.
+        next_offset: u64,
+    },
 }
 
 /// The outcome of an `Append`, as reported by the follower.
@@ -97,7 +125,9 @@ impl Message {
             | Message::AppendResponse { epoch, .. }
             | Message::RequestVote { epoch, .. }
             | Message::VoteResponse { epoch, .. }
-            | Message::TimeoutNow { epoch } => *epoch,
+            | Message::TimeoutNow { epoch }
+            | Message::InstallSnapshot { epoch, .. }
+            | Message::InstallSnapshotResponse { epoch, .. } => *epoch,
         }
     }
 
@@ -112,6 +142,8 @@ impl Message {
             Message::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
             Message::VoteResponse { .. } => "VoteResponse",
             Message::TimeoutNow { .. } => "TimeoutNow",
+            Message::InstallSnapshot { .. } => "InstallSnapshot",
+            Message::InstallSnapshotResponse { .. } => "InstallSnapshotResponse",
         }
     }
 }

@@ -1,5 +1,7 @@
 use super::*;
 use crate::entry::{Entry, EntryKind};
+use crate::membership::Membership;
+use crate::snapshot::SnapshotMeta;
 use crate::types::{Epoch, Lsn, NodeId, Position};
 use proptest::prelude::*;
 
@@ -12,12 +14,35 @@ fn entry() -> impl Strategy<Value = Entry> {
         any::<u64>(),
         any::<u64>(),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..16)),
+        proptest::option::of(membership()),
     )
-        .prop_map(|(e, l, data)| Entry {
+        .prop_map(|(e, l, data, membership)| Entry {
             epoch: Epoch(e),
             lsn: Lsn(l),
-            kind: data.map_or(EntryKind::Noop, EntryKind::Command),
+            kind: match membership {
+                Some(m) => EntryKind::Membership(m),
+                None => data.map_or(EntryKind::Noop, EntryKind::Command),
+            },
         })
+}
+
+fn membership() -> impl Strategy<Value = Membership> {
+    (
+        proptest::collection::btree_set(any::<u64>().prop_map(NodeId), 0..4),
+        proptest::collection::btree_set(any::<u64>().prop_map(NodeId), 0..3),
+    )
+        .prop_map(|(voters, learners)| Membership { voters, learners })
+}
+
+fn snapshot_meta() -> impl Strategy<Value = SnapshotMeta> {
+    (position(), membership(), any::<u64>(), any::<u32>()).prop_map(
+        |(position, membership, size, checksum)| SnapshotMeta {
+            position,
+            membership,
+            size,
+            checksum,
+        },
+    )
 }
 
 fn message() -> impl Strategy<Value = Message> {
@@ -72,7 +97,32 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        epoch.prop_map(|epoch| Message::TimeoutNow { epoch }),
+        epoch
+            .clone()
+            .prop_map(|epoch| Message::TimeoutNow { epoch }),
+        (
+            epoch.clone(),
+            snapshot_meta(),
+            any::<u64>(),
+            proptest::collection::vec(any::<u8>(), 0..32),
+            any::<bool>()
+        )
+            .prop_map(|(epoch, snapshot, offset, data, done)| {
+                Message::InstallSnapshot {
+                    epoch,
+                    snapshot,
+                    offset,
+                    data,
+                    done,
+                }
+            }),
+        (epoch, position(), any::<u64>()).prop_map(|(epoch, snapshot, next_offset)| {
+            Message::InstallSnapshotResponse {
+                epoch,
+                snapshot,
+                next_offset,
+            }
+        }),
     ]
 }
 

@@ -65,8 +65,7 @@ impl Sim {
                 config.check_quorum = setup.check_quorum;
                 let durable = Durable {
                     hard_state: hard,
-                    log: Vec::new(),
-                    applied: Lsn(0),
+                    ..Durable::default()
                 };
                 let replica = Replica::restart(config.clone(), durable, Instant(0))
                     .expect("the fuzzed configuration is valid");
@@ -293,6 +292,7 @@ impl Sim {
             hard_state: host.hard,
             log: host.log.clone(),
             applied: Lsn(0),
+            snapshot: None,
         };
         let replica = Replica::restart(host.config.clone(), durable, now)
             .expect("a durable state the core produced restarts");
@@ -480,11 +480,16 @@ impl Sim {
                     self.history.on_leader(now, id, epoch, &replica);
                 }
             }
-            Output::RoleChanged { .. } => {}
-            // The programs issue no reads.
-            Output::ReadReady { read, .. } | Output::ReadFailed { read, .. } => {
-                self.fail(&format!("{id} answered read {read:?}, which nobody asked"))
-            }
+            Output::RoleChanged { .. }
+            | Output::ReadReady { .. }
+            | Output::ReadFailed { .. }
+            | Output::MembershipChanged { .. } => {}
+            Output::Compacted { .. }
+            | Output::ReadSnapshotChunk { .. }
+            | Output::ReceiveSnapshotChunk { .. }
+            | Output::InstallSnapshot { .. } => self.fail(&format!(
+                "{id} asked for snapshot work in a cluster that never snapshots: {output:?}"
+            )),
         }
     }
 
@@ -709,6 +714,8 @@ fn set_epoch(message: &mut Message, to: Epoch) {
         | Message::AppendResponse { epoch, .. }
         | Message::RequestVote { epoch, .. }
         | Message::VoteResponse { epoch, .. }
-        | Message::TimeoutNow { epoch } => *epoch = to,
+        | Message::TimeoutNow { epoch }
+        | Message::InstallSnapshot { epoch, .. }
+        | Message::InstallSnapshotResponse { epoch, .. } => *epoch = to,
     }
 }

@@ -1,0 +1,339 @@
+//! Membership changes: one server at a time, through the log; the
+//! single-server-change safety fix and the bug it prevents.
+
+use super::tests::{commit_all, elect, no_violations, SECOND};
+use crate::config::PlantedBug;
+use crate::harness::{Cluster, ClusterSpec, Faults, Property};
+use crate::membership::{MembershipChange, MembershipError};
+use crate::replica::Role;
+use crate::types::NodeId;
+use crate::Config;
+use proptest::prelude::*;
+use std::time::Duration;
+
+fn n(id: u64) -> NodeId {
+    NodeId(id)
+}
+
+fn joiner(spec: &ClusterSpec, id: NodeId) -> Config {
+    let mut config = spec.config(id);
+    config.learners.insert(id);
+    config
+}
+
+/// Retry a change until the leader accepts it (it may still be committing
+/// its no-op or an earlier change).
+fn change(cluster: &mut Cluster, change: MembershipChange) {
+    let done = cluster.run_until(5 * SECOND, |c| {
+        let Some(leader) = c.leader() else {
+            return false;
+        };
+        let mut probe = c.clone();
+        probe.propose_membership(leader, change).is_ok()
+    });
+    assert!(done, "{change:?} never accepted:\n{}", cluster.trace());
+    let (_, at) = cluster.propose_membership_to_leader(change).unwrap();
+    let committed = cluster.run_until(5 * SECOND, |c| {
+        c.leader()
+            .and_then(|l| c.replica(l))
+            .is_some_and(|r| r.commit() >= at.lsn)
+    });
+    assert!(
+        committed,
+        "{change:?} never committed:\n{}",
+        cluster.trace()
+    );
+}
+
+/// Every current member (of the leader's membership) applied everything.
+fn commit_members(cluster: &mut Cluster) {
+    let done = cluster.run_until(5 * SECOND, |c| {
+        let Some(leader) = c.leader().and_then(|l| c.replica(l)) else {
+            return false;
+        };
+        let last = leader.last().lsn;
+        leader.commit() == last
+            && leader
+                .membership()
+                .members()
+                .all(|id| c.replica(id).is_none_or(|r| r.applied() == last))
+    });
+    assert!(done, "members did not converge:\n{}", cluster.trace());
+}
+
+#[test]
+fn add_promote_and_remove_the_leader() {
+    let spec = ClusterSpec::new(3);
+    let mut cluster = Cluster::new(&spec);
+    let leader = elect(&mut cluster);
+    cluster.propose_to_leader(b"a").unwrap();
+    commit_all(&mut cluster);
+    cluster.add_node(joiner(&spec, n(4)));
+    change(&mut cluster, MembershipChange::AddLearner(n(4)));
+    assert_eq!(cluster.replica(n(4)).unwrap().role(), Role::Learner);
+    change(&mut cluster, MembershipChange::PromoteLearner(n(4)));
+    commit_all(&mut cluster);
+    assert_eq!(cluster.replica(n(4)).unwrap().role(), Role::Follower);
+    for id in cluster.ids() {
+        let voters = &cluster.replica(id).unwrap().membership().voters;
+        assert_eq!(voters.len(), 4, "{id}");
+    }
+    let status = cluster.replica(leader).unwrap().follower_status();
+    assert!(status[&n(4)].voter);
+
+    // The leader removes itself: it steps down once the removal commits,
+    // and the remaining three elect a leader among themselves.
+    cluster
+        .propose_membership(leader, MembershipChange::Remove(leader))
+        .unwrap();
+    let moved_on = cluster.run_until(5 * SECOND, |c| c.leader().is_some_and(|l| l != leader));
+    assert!(moved_on, "{}", cluster.trace());
+    assert_eq!(cluster.replica(leader).unwrap().role(), Role::Learner);
+    cluster.propose_to_leader(b"b").unwrap();
+    commit_members(&mut cluster);
+    let new_leader = cluster.leader().unwrap();
+    assert!(!cluster
+        .replica(new_leader)
+        .unwrap()
+        .membership()
+        .contains(leader));
+    // The removed node no longer campaigns, even when isolated.
+    cluster.isolate(leader);
+    cluster.run_for(2 * SECOND);
+    assert_eq!(cluster.replica(leader).unwrap().role(), Role::Learner);
+    cluster.heal();
+    no_violations(&cluster);
+
+    // Restart recovers the membership from the log.
+    let restarted = cluster.ids()[1];
+    let before = cluster.replica(restarted).unwrap().membership().clone();
+    cluster.crash(restarted);
+    cluster.restart(restarted);
+    assert_eq!(cluster.replica(restarted).unwrap().membership(), &before);
+}
+
+#[test]
+fn changes_wait_for_the_leaders_own_epoch_and_come_one_at_a_time() {
+    let spec = ClusterSpec::new(3);
+    let mut cluster = Cluster::new(&spec);
+    // Right after winning, the no-op of the new epoch is not committed.
+    let elected = cluster.run_until(5 * SECOND, |c| c.leader().is_some());
+    assert!(elected);
+    let leader = cluster.leader().unwrap();
+    assert_eq!(
+        cluster.propose_membership(leader, MembershipChange::AddLearner(n(4))),
+        Err(MembershipError::LeaderNotReady)
+    );
+    commit_all(&mut cluster);
+    // Cut the leader off: its first change cannot commit, so the second waits.
+    cluster.isolate(leader);
+    let (_, first) = cluster
+        .propose_membership(leader, MembershipChange::AddLearner(n(4)))
+        .unwrap();
+    assert_eq!(
+        cluster.propose_membership(leader, MembershipChange::AddLearner(n(5))),
+        Err(MembershipError::ChangeInProgress { pending: first.lsn })
+    );
+    let follower = cluster.ids().into_iter().find(|&i| i != leader).unwrap();
+    assert!(matches!(
+        cluster.propose_membership(follower, MembershipChange::AddLearner(n(5))),
+        Err(MembershipError::NotLeader { .. })
+    ));
+    no_violations(&cluster);
+}
+
+#[test]
+fn a_learner_is_promoted_only_once_caught_up() {
+    let spec = ClusterSpec::new(3);
+    let mut cluster = Cluster::new(&spec);
+    elect(&mut cluster);
+    for i in 0..100u8 {
+        cluster.propose_to_leader(&[i]).unwrap();
+    }
+    commit_all(&mut cluster);
+    cluster.add_node(joiner(&spec, n(4)));
+    cluster.isolate(n(4));
+    change(&mut cluster, MembershipChange::AddLearner(n(4)));
+    assert!(matches!(
+        cluster.propose_membership_to_leader(MembershipChange::PromoteLearner(n(4))),
+        Err(MembershipError::NotCaughtUp { .. })
+    ));
+    cluster.heal();
+    change(&mut cluster, MembershipChange::PromoteLearner(n(4)));
+    no_violations(&cluster);
+}
+
+/// Ongaro's single-server-change bug, by hand. Voters 1–4, learner 5.
+/// 1 leads epoch e1 and appends "promote 5" (reaching only 5). 2, 3 and 4
+/// elect a leader L of a later epoch; L's no-op reaches only one partner P.
+/// With the bug, L proposes "remove 1" at once: voters {2,3,4} take effect,
+/// so L and P commit it and an acknowledged write W. Then 1, with the
+/// uncommitted five-voter membership, wins votes from itself, 5 and the
+/// third voter (whose log is behind but not newer than 1's) and leads
+/// without W. With the fix, L refuses the change until its no-op commits,
+/// which needs three of {1,2,3,4}, so W is never acknowledged.
+fn membership_bug_schedule(planted: bool) -> (Cluster, Result<(), MembershipError>) {
+    let mut spec = ClusterSpec::new(4);
+    spec.pre_vote = false;
+    spec.check_quorum = false;
+    let configs: Vec<Config> = (1..=4)
+        .map(|i| {
+            let mut c = spec.config(n(i));
+            if planted {
+                c.planted_bug = Some(PlantedBug::MembershipChangeBeforeOwnEpochCommit);
+            }
+            c
+        })
+        .collect();
+    let mut cluster = Cluster::from_configs(configs, Faults::none(), spec.seed);
+    let first = elect(&mut cluster);
+    if first != n(1) {
+        commit_all(&mut cluster);
+        assert!(cluster.transfer_leadership(n(1)));
+        assert!(cluster.run_until(SECOND, |c| c.leader() == Some(n(1))));
+    }
+    cluster.propose(n(1), b"x").unwrap();
+    commit_all(&mut cluster);
+    let mut five = joiner(&spec, n(5));
+    if planted {
+        five.planted_bug = Some(PlantedBug::MembershipChangeBeforeOwnEpochCommit);
+    }
+    cluster.add_node(five);
+    change(&mut cluster, MembershipChange::AddLearner(n(5)));
+    commit_all(&mut cluster);
+
+    // 1 appends "promote 5", which reaches only 5.
+    let others = [n(2), n(3), n(4)];
+    cluster.partition(&[n(1), n(5)], &others);
+    cluster
+        .propose_membership(n(1), MembershipChange::PromoteLearner(n(5)))
+        .unwrap();
+    cluster.run_for(Duration::from_millis(20));
+    assert_eq!(cluster.replica(n(5)).unwrap().membership().voters.len(), 5);
+
+    // 2, 3, 4 elect L; its first messages reach only its partner P.
+    let elected = cluster.run_until(5 * SECOND, |c| {
+        c.leader().is_some_and(|l| others.contains(&l))
+    });
+    assert!(elected, "{}", cluster.trace());
+    let l = cluster.leader().unwrap();
+    let rest: Vec<NodeId> = others.iter().copied().filter(|&x| x != l).collect();
+    let (partner, third) = (rest[0], rest[1]);
+    cluster.partition(&[third], &[l, partner]);
+    let removal = cluster
+        .propose_membership(l, MembershipChange::Remove(n(1)))
+        .map(|_| ());
+    let _ = cluster.propose(l, b"W");
+    cluster.run_for(Duration::from_millis(200));
+
+    // 1, 5 and the third voter meet; L and P are cut off.
+    cluster.heal();
+    cluster.partition(&[l, partner], &[n(1), n(5), third]);
+    let l_epoch = cluster.replica(l).unwrap().epoch();
+    cluster.run_until(5 * SECOND, |c| {
+        c.leader()
+            .and_then(|x| c.replica(x))
+            .is_some_and(|r| r.epoch() > l_epoch && !others.contains(&r.id()))
+    });
+    (cluster, removal)
+}
+
+#[test]
+fn the_planted_membership_bug_loses_an_acknowledged_write() {
+    let (cluster, removal) = membership_bug_schedule(true);
+    assert_eq!(removal, Ok(()), "the bug lets the change through");
+    assert!(
+        cluster
+            .history()
+            .first(Property::NoLostAckedWrites)
+            .is_some(),
+        "the checks must catch the lost write:\n{}",
+        cluster.trace()
+    );
+}
+
+#[test]
+fn the_fixed_core_survives_the_same_schedule() {
+    let (cluster, removal) = membership_bug_schedule(false);
+    assert_eq!(removal, Err(MembershipError::LeaderNotReady));
+    no_violations(&cluster);
+}
+
+#[derive(Clone, Debug)]
+enum Event {
+    Run(u64),
+    Propose(u8),
+    Crash(u64),
+    Restart(u64),
+    Isolate(u64),
+    Heal,
+    Snapshot(u64),
+    Change(MembershipChange),
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    let node = 1u64..=5;
+    prop_oneof![
+        4 => (1u64..400).prop_map(Event::Run),
+        4 => any::<u8>().prop_map(Event::Propose),
+        1 => node.clone().prop_map(Event::Crash),
+        2 => node.clone().prop_map(Event::Restart),
+        1 => node.clone().prop_map(Event::Isolate),
+        2 => Just(Event::Heal),
+        1 => node.clone().prop_map(Event::Snapshot),
+        1 => (4u64..=5).prop_map(|i| Event::Change(MembershipChange::AddLearner(NodeId(i)))),
+        1 => node.clone().prop_map(|i| Event::Change(MembershipChange::PromoteLearner(NodeId(i)))),
+        1 => node.prop_map(|i| Event::Change(MembershipChange::Remove(NodeId(i)))),
+    ]
+}
+
+fn run(seed: u64, events: &[Event]) -> Cluster {
+    let mut spec = ClusterSpec::new(3);
+    spec.seed = seed;
+    spec.faults = Faults::hostile();
+    let tune = |c: Config| {
+        c.with_snapshot_retain_entries(3)
+            .with_max_snapshot_chunk_bytes(32)
+    };
+    let configs = (1..=3).map(|i| tune(spec.config(n(i)))).collect();
+    let mut cluster = Cluster::from_configs(configs, spec.faults, seed);
+    for id in 4..=5 {
+        cluster.add_node(tune(joiner(&spec, n(id))));
+    }
+    cluster.run_for(Duration::from_millis(500));
+    for event in events {
+        match *event {
+            Event::Run(ms) => cluster.run_for(Duration::from_millis(ms)),
+            Event::Propose(b) => {
+                let _ = cluster.propose_to_leader(&[b]);
+            }
+            Event::Crash(i) => cluster.crash(n(i)),
+            Event::Restart(i) => cluster.restart(n(i)),
+            Event::Isolate(i) => cluster.isolate(n(i)),
+            Event::Heal => cluster.heal(),
+            Event::Snapshot(i) => {
+                let _ = cluster.take_snapshot(n(i));
+            }
+            Event::Change(change) => {
+                let _ = cluster.propose_membership_to_leader(change);
+            }
+        }
+    }
+    cluster
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn membership_changes_under_crashes_keep_every_safety_property(
+        seed in any::<u64>(),
+        events in proptest::collection::vec(event(), 1..60),
+    ) {
+        let cluster = run(seed, &events);
+        prop_assert!(
+            cluster.history().violations.is_empty(),
+            "{:?}\n{}", cluster.history().violations, cluster.trace()
+        );
+    }
+}

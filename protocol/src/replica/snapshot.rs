@@ -1,0 +1,384 @@
+//! Snapshots and log compaction: the host reports a durable snapshot, the
+//! core compacts its log behind it; a follower whose next entry was
+//! compacted away receives the snapshot in chunks the leader pulls from its
+//! host, checks its CRC32C, installs it and continues from its position.
+
+use super::progress::ReplicationState;
+use super::{InputError, Output, Replica, Role};
+use crate::membership::Membership;
+use crate::snapshot::{SnapshotError, SnapshotMeta};
+use crate::types::{Instant, Lsn, NodeId, Position};
+use crate::wire::Message;
+
+/// Follower: a snapshot being received.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Incoming {
+    meta: SnapshotMeta,
+    /// Bytes received so far, consecutive from 0.
+    next_offset: u64,
+    /// CRC32C of those bytes.
+    crc: u32,
+}
+
+/// Leader: a snapshot being sent to one follower.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Outgoing {
+    pub(super) meta: SnapshotMeta,
+    /// Bytes the follower confirmed; the next chunk starts here.
+    pub(super) offset: u64,
+    /// A chunk was requested from the host (and sent) and not yet answered.
+    outstanding: bool,
+    /// The follower confirmed progress since the last heartbeat.
+    progressed: bool,
+}
+
+/// Reject chunks no correct leader would send.
+pub(super) fn validate_chunk(
+    meta: &SnapshotMeta,
+    offset: u64,
+    data: &[u8],
+    done: bool,
+) -> Result<(), InputError> {
+    let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+    let Some(end) = offset.checked_add(len) else {
+        return Err(InputError::MalformedSnapshot("chunk runs past u64::MAX"));
+    };
+    if end > meta.size {
+        return Err(InputError::MalformedSnapshot(
+            "chunk runs past the snapshot's size",
+        ));
+    }
+    if done != (end == meta.size) {
+        return Err(InputError::MalformedSnapshot(
+            "`done` must be set exactly on the chunk that ends the snapshot",
+        ));
+    }
+    if !done && data.is_empty() {
+        return Err(InputError::MalformedSnapshot("empty chunk before the end"));
+    }
+    Ok(())
+}
+
+impl Replica {
+    /// The host has made durable a snapshot of its state machine after
+    /// applying every entry through `position` (`size` bytes with CRC32C
+    /// `checksum`). The core records it, so that followers too far behind
+    /// can be sent it, and compacts its log: it keeps the last
+    /// [`Config::snapshot_retain_entries`](crate::Config::snapshot_retain_entries)
+    /// entries before `position` and emits [`Output::Compacted`] naming what
+    /// the host may delete.
+    ///
+    /// The snapshot must be durable *before* this call: once the core has
+    /// compacted, it relies on the snapshot to restart and to catch
+    /// followers up. Refused (without effect) for a position not in the
+    /// log, not yet applied, or not newer than the current snapshot.
+    pub fn snapshot_taken(
+        &mut self,
+        now: Instant,
+        position: Position,
+        size: u64,
+        checksum: u32,
+    ) -> Result<(), SnapshotError> {
+        self.advance_time(now);
+        if !self.log.contains(position) {
+            return Err(SnapshotError::UnknownPosition(position));
+        }
+        if position.lsn > self.applied {
+            return Err(SnapshotError::NotApplied {
+                position,
+                applied: self.applied,
+            });
+        }
+        if let Some(known) = &self.snapshot {
+            if known.position.lsn >= position.lsn {
+                return Err(SnapshotError::NotNewer {
+                    known: known.position,
+                    offered: position,
+                });
+            }
+        }
+        self.snapshot = Some(SnapshotMeta {
+            position,
+            membership: self.membership_at(position.lsn),
+            size,
+            checksum,
+        });
+        let through = Lsn(position
+            .lsn
+            .0
+            .saturating_sub(self.config.snapshot_retain_entries));
+        if through > self.log.base().lsn {
+            let membership = self.membership_at(through);
+            if let Some(base) = self.log.compact_through(through) {
+                self.base_membership = membership;
+                self.outputs.push_back(Output::Compacted { through: base });
+            }
+        }
+        Ok(())
+    }
+
+    /// Leader: the host's answer to an [`Output::ReadSnapshotChunk`]: the
+    /// bytes of the snapshot at `snapshot` from `offset`, exactly the
+    /// requested `max_len` of them. The core sends them to `to`.
+    /// A chunk nobody asked for any more (the transfer moved on, the
+    /// leader stepped down, a newer snapshot replaced it) is refused
+    /// without effect.
+    pub fn handle_snapshot_chunk(
+        &mut self,
+        now: Instant,
+        to: NodeId,
+        snapshot: Position,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<(), SnapshotError> {
+        self.advance_time(now);
+        let unexpected = SnapshotError::UnexpectedChunk {
+            to,
+            snapshot,
+            offset,
+        };
+        if self.role != Role::Leader {
+            return Err(unexpected);
+        }
+        let Some(out) = self.outgoing.get(&to) else {
+            return Err(unexpected);
+        };
+        if out.meta.position != snapshot || out.offset != offset {
+            return Err(unexpected);
+        }
+        let meta = out.meta.clone();
+        let max_len = self.chunk_len(&meta, offset);
+        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        if len != max_len {
+            return Err(SnapshotError::BadChunk {
+                offset,
+                len,
+                size: meta.size,
+                max_len,
+            });
+        }
+        let done = offset + len == meta.size;
+        let message = Message::InstallSnapshot {
+            epoch: self.hard.epoch,
+            snapshot: meta,
+            offset,
+            data,
+            done,
+        };
+        self.send(to, message);
+        Ok(())
+    }
+
+    /// The membership in force at `lsn` (which must be at or after the base).
+    fn membership_at(&self, lsn: Lsn) -> Membership {
+        self.log
+            .entries()
+            .iter()
+            .rev()
+            .filter(|e| e.lsn <= lsn)
+            .find_map(|e| e.membership().cloned())
+            .unwrap_or_else(|| self.base_membership.clone())
+    }
+
+    fn chunk_len(&self, meta: &SnapshotMeta, offset: u64) -> u64 {
+        let max = u64::try_from(self.config.max_snapshot_chunk_bytes).unwrap_or(u64::MAX);
+        meta.size.saturating_sub(offset).min(max)
+    }
+
+    /// Leader: `peer` needs entries the log no longer holds; send it the
+    /// newest snapshot instead (from the start).
+    pub(super) fn start_snapshot(&mut self, peer: NodeId) {
+        let Some(meta) = self.snapshot.clone() else {
+            return;
+        };
+        let Some(pr) = self.progress.get_mut(&peer) else {
+            return;
+        };
+        pr.state = ReplicationState::Snapshot;
+        pr.probe_outstanding = false;
+        self.outgoing.insert(
+            peer,
+            Outgoing {
+                meta,
+                offset: 0,
+                outstanding: false,
+                progressed: true,
+            },
+        );
+        self.request_chunk(peer);
+    }
+
+    fn request_chunk(&mut self, peer: NodeId) {
+        let Some(out) = self.outgoing.get(&peer) else {
+            return;
+        };
+        let (snapshot, offset) = (out.meta.position, out.offset);
+        let max_len = usize::try_from(self.chunk_len(&out.meta, offset)).unwrap_or(usize::MAX);
+        if let Some(out) = self.outgoing.get_mut(&peer) {
+            out.outstanding = true;
+        }
+        self.outputs.push_back(Output::ReadSnapshotChunk {
+            to: peer,
+            snapshot,
+            offset,
+            max_len,
+        });
+    }
+
+    /// Leader heartbeat: a transfer that made no progress since the last
+    /// tick asks for its chunk again (a chunk or its answer was lost, or
+    /// the host dropped the request); one whose snapshot was replaced by a
+    /// newer one starts over with the newer one.
+    pub(super) fn snapshot_heartbeat(&mut self) {
+        let peers: Vec<NodeId> = self.outgoing.keys().copied().collect();
+        for peer in peers {
+            let newest = self.snapshot.as_ref().map(|s| s.position);
+            let Some(out) = self.outgoing.get_mut(&peer) else {
+                continue;
+            };
+            if newest != Some(out.meta.position) {
+                self.start_snapshot(peer);
+                continue;
+            }
+            let stalled = !out.progressed;
+            out.progressed = false;
+            if stalled {
+                self.request_chunk(peer);
+            }
+        }
+    }
+
+    /// Leader: a follower reports how much of a snapshot it holds.
+    pub(super) fn handle_install_snapshot_response(
+        &mut self,
+        from: NodeId,
+        snapshot: Position,
+        next_offset: u64,
+    ) {
+        if self.role != Role::Leader {
+            return;
+        }
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return;
+        };
+        pr.recently_active = true;
+        let Some(out) = self.outgoing.get_mut(&from) else {
+            return;
+        };
+        if out.meta.position != snapshot {
+            return;
+        }
+        if next_offset >= out.meta.size {
+            // Installed (or already covered): find the match point from the
+            // snapshot's position on, as after any other probe.
+            self.outgoing.remove(&from);
+            if let Some(pr) = self.progress.get_mut(&from) {
+                pr.state = ReplicationState::Probe;
+                pr.probe_outstanding = false;
+                pr.next = snapshot.lsn.next().max(pr.matched.next());
+            }
+            self.replicate_to(from, false);
+            return;
+        }
+        if out.outstanding && next_offset == out.offset {
+            // A duplicate answer, or a gap report for the chunk in flight.
+            return;
+        }
+        out.offset = next_offset;
+        out.progressed = true;
+        self.request_chunk(from);
+    }
+
+    /// Follower: one chunk of the leader's snapshot, in this replica's epoch.
+    pub(super) fn handle_install_snapshot(
+        &mut self,
+        from: NodeId,
+        meta: SnapshotMeta,
+        offset: u64,
+        data: Vec<u8>,
+        done: bool,
+    ) -> Result<(), InputError> {
+        self.accept_leader(from)?;
+        let position = meta.position;
+        if self.commit >= position.lsn || self.log.base().lsn >= position.lsn {
+            // This replica already holds (and committed) everything the
+            // snapshot covers.
+            self.answer_snapshot(from, position, meta.size);
+            return Ok(());
+        }
+        let expected = match &self.incoming {
+            Some(incoming) if incoming.meta == meta => incoming.next_offset,
+            _ => 0,
+        };
+        if offset != expected {
+            // A duplicate, a gap, or a new leader restarting a transfer this
+            // replica can resume: say where to go on.
+            self.answer_snapshot(from, position, expected);
+            return Ok(());
+        }
+        if offset == 0 {
+            self.incoming = Some(Incoming {
+                meta: meta.clone(),
+                next_offset: 0,
+                crc: 0,
+            });
+        }
+        let Some(incoming) = self.incoming.as_mut() else {
+            return Ok(());
+        };
+        incoming.crc = crc32c::crc32c_append(incoming.crc, &data);
+        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        incoming.next_offset = incoming.next_offset.saturating_add(len);
+        let next_offset = incoming.next_offset;
+        let crc = incoming.crc;
+        self.outputs.push_back(Output::ReceiveSnapshotChunk {
+            snapshot: position,
+            offset,
+            data,
+        });
+        if !done {
+            self.answer_snapshot(from, position, next_offset);
+            return Ok(());
+        }
+        self.incoming = None;
+        if crc != meta.checksum {
+            // Corrupted on the way: start over.
+            self.answer_snapshot(from, position, 0);
+            return Ok(());
+        }
+        let size = meta.size;
+        self.install_snapshot(meta);
+        self.answer_snapshot(from, position, size);
+        Ok(())
+    }
+
+    fn answer_snapshot(&mut self, to: NodeId, snapshot: Position, next_offset: u64) {
+        let message = Message::InstallSnapshotResponse {
+            epoch: self.hard.epoch,
+            snapshot,
+            next_offset,
+        };
+        self.send(to, message);
+    }
+
+    /// Replace the log prefix through the snapshot's position by the
+    /// snapshot: conflicting uncommitted entries are truncated (reported),
+    /// entries after the position that match are kept.
+    fn install_snapshot(&mut self, meta: SnapshotMeta) {
+        let position = meta.position;
+        if !self.log.contains(position) {
+            self.truncate_after(self.commit);
+        }
+        let _ = self.log.install(position);
+        self.base_membership = meta.membership.clone();
+        self.commit = self.commit.max(position.lsn);
+        self.applied = self.applied.max(position.lsn);
+        self.persisted = self.persisted.max(position.lsn);
+        self.verified = self.verified.max(position.lsn);
+        self.snapshot = Some(meta.clone());
+        self.outputs
+            .push_back(Output::InstallSnapshot { snapshot: meta });
+        self.recompute_membership();
+        self.apply_committed();
+    }
+}
