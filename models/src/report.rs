@@ -44,7 +44,10 @@ fn describe_message(msg: &Msg) -> String {
                 snapshot,
                 offset,
                 ..
-            } => format!("InstallSnapshot {epoch} at {} offset={offset}", snapshot.position),
+            } => format!(
+                "InstallSnapshot {epoch} at {} offset={offset}",
+                snapshot.position
+            ),
             Message::InstallSnapshotResponse { epoch, .. } => {
                 format!("InstallSnapshotResponse {epoch}")
             }

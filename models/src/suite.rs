@@ -124,7 +124,12 @@ fn register_expectations(model: &ReplicationModel) -> Vec<(&'static str, Expect)
         ("LogMatching", Expect::Holds),
     ];
     e.extend(SAFETY.iter().map(|p| (*p, weak)));
-    if model.clients.iter().flatten().any(|op| *op == ClientOp::Get) {
+    if model
+        .clients
+        .iter()
+        .flatten()
+        .any(|op| *op == ClientOp::Get)
+    {
         e.push(("Linearizable", weak));
     }
     e
@@ -143,9 +148,9 @@ fn durabilities(servers: usize) -> Vec<Durability> {
 pub fn checks(profile: Profile) -> Vec<Check> {
     // Depth 0 means unbounded: the model's own bounds (time limit, epochs,
     // client operations) make it finite and the search is exhaustive.
-    let (depth3, depth5, depth_clients, depth_faults, budget) = match profile {
-        Profile::Ci => (0, 14, 14, 13, Duration::from_secs(120)),
-        Profile::Deep => (0, 0, 18, 16, Duration::from_secs(3600)),
+    let (depth3, depth5, depth_clients, depth_faults, depth_duplicating, budget) = match profile {
+        Profile::Ci => (0, 14, 14, 13, 11, Duration::from_secs(120)),
+        Profile::Deep => (0, 0, 18, 16, 14, Duration::from_secs(3600)),
     };
     let mut out = Vec::new();
     // The verdict matrix: every durability policy under both election rules.
@@ -188,7 +193,10 @@ pub fn checks(profile: Profile) -> Vec<Check> {
             model,
             max_depth: depth_clients,
             budget,
-            examples: vec!["a write is acknowledged", "a failover after an acknowledged write"],
+            examples: vec![
+                "a write is acknowledged",
+                "a failover after an acknowledged write",
+            ],
         });
     }
     // Id allocation: a lagging promoted leader reissues an id (the GitHub
@@ -228,14 +236,14 @@ pub fn checks(profile: Profile) -> Vec<Check> {
     });
     let mut dup = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
     dup.max_crashes = 0;
-    dup.lossy = true;
+    dup.lossy = false;
     dup.network = NetworkKind::Duplicating;
     dup.clients = vec![vec![ClientOp::Put(1)]];
     out.push(Check {
         family: "duplicating",
         expect: register_expectations(&dup),
         model: dup,
-        max_depth: depth_faults,
+        max_depth: depth_duplicating,
         budget,
         examples: vec!["a write is acknowledged", "a failover happens"],
     });

@@ -94,12 +94,15 @@ fn main() -> ExitCode {
             }
             let mut rows = Vec::new();
             for (i, check) in todo.iter().enumerate() {
+                let bound = match check.max_depth {
+                    0 => "exhaustive".to_string(),
+                    d => format!("depth ≤ {d}"),
+                };
                 eprint!(
-                    "[{}/{}] {} (depth ≤ {}) ... ",
+                    "[{}/{}] {} ({bound}) ... ",
                     i + 1,
                     todo.len(),
-                    check_name(check),
-                    check.max_depth
+                    check_name(check)
                 );
                 let _ = std::io::stderr().flush();
                 let verdicts = run(check);
