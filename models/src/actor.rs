@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use steadfast::{
     Config, Durable, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome,
-    ReadId, Replica, RequestId,
+    ReadDecision, ReadId, ReadRejection, Replica, RequestId, SessionToken,
 };
 
 /// Messages in the model: replica-to-replica protocol messages, and the
@@ -56,6 +56,51 @@ pub enum Msg {
         /// The value read.
         value: Value,
     },
+    /// Client → one server: read from your local state (a follower read),
+    /// provided it contains everything `token` names.
+    ReadAt {
+        /// Request id.
+        request: u64,
+        /// The client's session token (the empty token for a read without
+        /// session guarantees).
+        token: SessionToken,
+    },
+    /// Server → client: a local read served from the state applied through
+    /// `at` (the token then advances to `at`).
+    ReadAtOk {
+        /// Request id.
+        request: u64,
+        /// The applied position the read observed.
+        at: Position,
+        /// The register's value through `at`.
+        value: Value,
+    },
+    /// Server → client: the token can never be served by this server.
+    ReadAtRejected {
+        /// Request id.
+        request: u64,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+/// Why a server refused a follower read for good (the ordered mirror of
+/// [`ReadRejection`], which carries positions the message does not need).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectReason {
+    /// The session's history was truncated by a failover.
+    HistoryLost,
+    /// The token's position lies inside the server's snapshot.
+    Compacted,
+}
+
+impl From<ReadRejection> for RejectReason {
+    fn from(rejection: ReadRejection) -> RejectReason {
+        match rejection {
+            ReadRejection::HistoryLost { .. } => RejectReason::HistoryLost,
+            ReadRejection::Compacted { .. } => RejectReason::Compacted,
+        }
+    }
 }
 
 /// The one timer a server has: "call `handle_timeout` at the replica's deadline".
@@ -99,6 +144,11 @@ pub struct ClientState {
     pub next: usize,
     /// The request waiting for its reply.
     pub awaiting: Option<u64>,
+    /// The session token, advanced after each acknowledged write and served
+    /// follower read. It stays empty for a client without session reads
+    /// (see [`uses_session`]), so models without follower reads keep the
+    /// state space they had.
+    pub token: SessionToken,
 }
 
 /// Actor states.
@@ -122,6 +172,22 @@ pub enum ClientOp {
     Get,
     /// Allocate an id.
     NextId,
+    /// Read from one server's local state, whatever its role (a follower
+    /// read), carrying the session token when `token` is true and the empty
+    /// token otherwise.
+    FollowerGet {
+        /// Index of the server to read from.
+        server: usize,
+        /// Whether the read carries the client's session token.
+        token: bool,
+    },
+}
+
+/// True when a client with these operations keeps a session token (it has a
+/// follower read that carries one).
+pub fn uses_session(ops: &[ClientOp]) -> bool {
+    ops.iter()
+        .any(|op| matches!(op, ClientOp::FollowerGet { token: true, .. }))
 }
 
 /// The actors of a replication model.
@@ -159,6 +225,7 @@ fn issue(
     ops: &[ClientOp],
     index: usize,
     servers: usize,
+    session: SessionToken,
     o: &mut Out<Node>,
 ) -> Option<u64> {
     let op = ops.get(index)?;
@@ -167,6 +234,15 @@ fn issue(
         ClientOp::Put(value) => Msg::Put { request, value },
         ClientOp::Get => Msg::Get { request },
         ClientOp::NextId => Msg::NextId { request },
+        ClientOp::FollowerGet { server, token } => {
+            let token = if token {
+                session
+            } else {
+                SessionToken::default()
+            };
+            o.send(Id::from(server), Msg::ReadAt { request, token });
+            return Some(request);
+        }
     };
     for server in 0..servers {
         o.send(Id::from(server), msg.clone());
@@ -314,7 +390,8 @@ impl Actor for Node {
             }
             Node::Client { ops, servers } => NodeState::Client(ClientState {
                 next: 1,
-                awaiting: issue(id, ops, 0, *servers, o),
+                awaiting: issue(id, ops, 0, *servers, SessionToken::default(), o),
+                token: SessionToken::default(),
             }),
         }
     }
@@ -334,6 +411,10 @@ impl Actor for Node {
                         next.perform(commit_before, o);
                         next.storage_save(o);
                         *state = Cow::Owned(NodeState::Server(next));
+                        return;
+                    }
+                    Msg::ReadAt { request, token } => {
+                        serve_local_read(server, src, request, token, o);
                         return;
                     }
                     Msg::Put { request, value } => Command::Put { request, value },
@@ -369,19 +450,27 @@ impl Actor for Node {
                 *state = Cow::Owned(NodeState::Server(next));
             }
             (Node::Client { ops, servers }, NodeState::Client(client)) => {
-                let request = match msg {
-                    Msg::PutOk { request, .. }
-                    | Msg::GetOk { request, .. }
-                    | Msg::IdOk { request, .. } => request,
+                let (request, token) = match msg {
+                    Msg::PutOk { request, at } => (request, client.token.after_write(at)),
+                    Msg::ReadAtOk { request, at, .. } => (request, client.token.after_read(at)),
+                    Msg::GetOk { request, .. }
+                    | Msg::IdOk { request, .. }
+                    | Msg::ReadAtRejected { request, .. } => (request, client.token),
                     _ => return,
                 };
                 if client.awaiting != Some(request) {
                     return;
                 }
-                let awaiting = issue(id, ops, client.next, *servers, o);
+                let token = if uses_session(ops) {
+                    token
+                } else {
+                    client.token
+                };
+                let awaiting = issue(id, ops, client.next, *servers, token, o);
                 *state = Cow::Owned(NodeState::Client(ClientState {
                     next: client.next + 1,
                     awaiting,
+                    token,
                 }));
             }
             _ => {}
@@ -404,6 +493,33 @@ impl Actor for Node {
         next.perform(commit_before, o);
         next.storage_save(o);
         *state = Cow::Owned(NodeState::Server(next));
+    }
+}
+
+/// Answer a follower read as a host would, from the replica's decision:
+/// serve the register as applied (the log prefix through the applied
+/// position), refuse for good, or do nothing (`Wait`, `Redirect`), which
+/// leaves the request in the network until the replica can serve it.
+fn serve_local_read(
+    server: &ServerState,
+    client: Id,
+    request: u64,
+    token: SessionToken,
+    o: &mut Out<Node>,
+) {
+    match server.replica.read_local(token) {
+        ReadDecision::Serve { at } => {
+            let value = register_at(server.replica.entries(), at.lsn);
+            o.send(client, Msg::ReadAtOk { request, at, value });
+        }
+        ReadDecision::Rejected(rejection) => o.send(
+            client,
+            Msg::ReadAtRejected {
+                request,
+                reason: rejection.into(),
+            },
+        ),
+        ReadDecision::Wait { .. } | ReadDecision::Redirect { .. } => {}
     }
 }
 

@@ -1,8 +1,9 @@
 //! What the models record from the messages actors exchange: the client
 //! history for the linearizability tester, acknowledged writes, and which
-//! replica led which epoch (only leaders send appends).
+//! replica led which epoch (only leaders send appends), and the follower
+//! reads clients accepted, with what each client had seen before issuing it.
 
-use crate::actor::Msg;
+use crate::actor::{client_of, Msg};
 use crate::command::Value;
 use crate::model::ReplicationModel;
 use stateright::actor::{Envelope, Id};
@@ -26,6 +27,30 @@ pub struct History {
     pub ids: BTreeMap<u64, u64>,
     /// An id handed out to two different requests.
     pub reissued_id: Option<u64>,
+    /// Follower reads as the clients accepted them, in the order accepted.
+    pub follower_reads: Vec<FollowerRead>,
+    /// Follower reads a server refused for good.
+    pub rejected_reads: usize,
+}
+
+/// A follower read a client accepted, with the session facts the
+/// properties judge it by. These facts come from the history (what the
+/// client was acknowledged and served before), never from the client's
+/// token, so the token mechanism is what is being checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FollowerRead {
+    /// The reading client.
+    pub client: Id,
+    /// The server that served it.
+    pub server: Id,
+    /// The applied position the read observed.
+    pub at: Position,
+    /// The value it returned.
+    pub value: Value,
+    /// The client's last acknowledged write before this read, if any.
+    pub last_write: Option<Position>,
+    /// The position of the client's previous served follower read, if any.
+    pub last_read: Option<Position>,
 }
 
 impl Default for History {
@@ -37,6 +62,8 @@ impl Default for History {
             two_leaders: None,
             ids: BTreeMap::new(),
             reissued_id: None,
+            follower_reads: Vec::new(),
+            rejected_reads: 0,
         }
     }
 }
@@ -101,6 +128,38 @@ pub fn record_in(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -
             let _ = h
                 .linearizability
                 .on_return(env.dst, RegisterRet::ReadOk(*value));
+            Some(h)
+        }
+        Msg::ReadAtOk { at, value, .. } => {
+            let client = env.dst;
+            // Clients issue one operation at a time, in request-id order, so
+            // the latest acknowledged request of this client is its last write.
+            let last_write = history
+                .acked
+                .iter()
+                .rev()
+                .find(|(request, _)| client_of(**request) == client)
+                .map(|(_, at)| *at);
+            let last_read = history
+                .follower_reads
+                .iter()
+                .rev()
+                .find(|r| r.client == client)
+                .map(|r| r.at);
+            let mut h = history.clone();
+            h.follower_reads.push(FollowerRead {
+                client,
+                server: env.src,
+                at: *at,
+                value: *value,
+                last_write,
+                last_read,
+            });
+            Some(h)
+        }
+        Msg::ReadAtRejected { .. } => {
+            let mut h = history.clone();
+            h.rejected_reads += 1;
             Some(h)
         }
         _ => None,

@@ -86,6 +86,15 @@ impl ReplicationModel {
             Durability::All => "All".to_string(),
         };
         let mut s = format!("n={} {} {:?}", self.servers, durability, self.election);
+        let session = self.clients.iter().flatten().find_map(|op| match op {
+            ClientOp::FollowerGet { token, .. } => Some(*token),
+            _ => None,
+        });
+        match session {
+            Some(true) => s.push_str(" token"),
+            Some(false) => s.push_str(" no-token"),
+            None => {}
+        }
         if let Some(bug) = self.planted_bug {
             s.push_str(&format!(" bug={bug:?}"));
         }
@@ -150,7 +159,8 @@ impl ReplicationModel {
             LossyNetwork::No
         };
         let max_crashes = self.max_crashes;
-        ActorModel::new(self, History::default())
+        let follower_reads = self.has_follower_reads();
+        let model = ActorModel::new(self, History::default())
             .actors(server_actors)
             .actors(client_actors)
             .init_network(network)
@@ -197,7 +207,38 @@ impl ReplicationModel {
                 Expectation::Sometimes,
                 "a failover after an acknowledged write",
                 p::failover_after_ack,
+            );
+        if !follower_reads {
+            return model;
+        }
+        model
+            .property(Expectation::Always, "ReadYourWrites", p::read_your_writes)
+            .property(Expectation::Always, "MonotonicReads", p::monotonic_reads)
+            .property(
+                Expectation::Always,
+                "ConsistentPrefix",
+                p::consistent_prefix,
             )
+            .property(
+                Expectation::Sometimes,
+                "a follower read is served",
+                p::follower_read_served,
+            )
+            .property(
+                Expectation::Sometimes,
+                "a follower read after a failover",
+                p::read_across_failover,
+            )
+    }
+
+    /// True when some client reads from followers; only such models carry
+    /// the session properties (`ReadYourWrites`, `MonotonicReads`,
+    /// `ConsistentPrefix`), so the others keep their property list.
+    pub fn has_follower_reads(&self) -> bool {
+        self.clients
+            .iter()
+            .flatten()
+            .any(|op| matches!(op, ClientOp::FollowerGet { .. }))
     }
 }
 

@@ -2,10 +2,11 @@
 //! Each is a plain function so the suite, the explorer and the tests share it.
 
 use crate::actor::{Node, NodeState, ServerState};
-use crate::history::History;
+use crate::command::register_at;
+use crate::history::{FollowerRead, History};
 use crate::model::ReplicationModel;
-use stateright::actor::{ActorModel, ActorModelState};
-use steadfast::{Entry, Role};
+use stateright::actor::{ActorModel, ActorModelState, Id};
+use steadfast::{Entry, Epoch, Lsn, Position, Role};
 
 /// The model type.
 pub type Model = ActorModel<Node, ReplicationModel, History>;
@@ -164,6 +165,94 @@ pub fn failover_after_ack(_: &Model, state: &State) -> bool {
 /// Sometimes: a second epoch gets a leader (a failover happens).
 pub fn failover_happens(_: &Model, state: &State) -> bool {
     state.history.leaders.len() >= 2
+}
+
+fn server(state: &State, id: Id) -> Option<&ServerState> {
+    match &**state.actor_states.get(usize::from(id))? {
+        NodeState::Server(server) => Some(server),
+        NodeState::Client(_) => None,
+    }
+}
+
+/// The epoch of the entry server `id` applied at `lsn`, if it applied one.
+fn applied_at(state: &State, id: Id, lsn: Lsn) -> Option<Epoch> {
+    server(state, id)?
+        .storage
+        .ghost
+        .ever_applied
+        .get(&lsn)
+        .copied()
+}
+
+/// True when `read` observed `seen`: it was served at or after `seen.lsn`,
+/// and the serving replica applied exactly `seen` at that lsn (the same
+/// history, not another branch that reused the lsn).
+fn observes(state: &State, read: &FollowerRead, seen: Position) -> bool {
+    seen.lsn == Lsn(0)
+        || (read.at.lsn >= seen.lsn && applied_at(state, read.server, seen.lsn) == Some(seen.epoch))
+}
+
+/// ReadYourWrites: every follower read observes the reading client's last
+/// write acknowledged before it.
+pub fn read_your_writes(_: &Model, state: &State) -> bool {
+    state
+        .history
+        .follower_reads
+        .iter()
+        .all(|r| r.last_write.is_none_or(|w| observes(state, r, w)))
+}
+
+/// MonotonicReads: every follower read observes the position the client's
+/// previous follower read was served at (whichever replicas served them), so
+/// a client's reads never go back.
+pub fn monotonic_reads(_: &Model, state: &State) -> bool {
+    state
+        .history
+        .follower_reads
+        .iter()
+        .all(|r| r.last_read.is_none_or(|p| observes(state, r, p)))
+}
+
+/// ConsistentPrefix: every follower read shows a prefix of the committed log
+/// in log order. The position it was served at was applied there (so
+/// committed), every replica that applied that lsn applied the same entry,
+/// and the value equals the register of the log prefix through that position
+/// in every replica's log that holds it; a read at lsn 0 shows the initial
+/// value.
+pub fn consistent_prefix(_: &Model, state: &State) -> bool {
+    state.history.follower_reads.iter().all(|r| {
+        if r.at.lsn == Lsn(0) {
+            return r.value == 0;
+        }
+        if applied_at(state, r.server, r.at.lsn) != Some(r.at.epoch) {
+            return false;
+        }
+        all_servers(state).all(|s| {
+            let applied_here = s.storage.ghost.ever_applied.get(&r.at.lsn);
+            let agrees = applied_here.is_none_or(|e| *e == r.at.epoch);
+            let holds = s.replica.entry(r.at.lsn).map(Entry::position) == Some(r.at);
+            agrees && (!holds || register_at(s.replica.entries(), r.at.lsn) == r.value)
+        })
+    })
+}
+
+/// Sometimes: a replica that never led served a follower read showing at
+/// least one applied entry.
+pub fn follower_read_served(_: &Model, state: &State) -> bool {
+    let h = &state.history;
+    h.follower_reads
+        .iter()
+        .any(|r| r.at.lsn > Lsn(0) && !h.leaders.values().any(|l| *l == r.server))
+}
+
+/// Sometimes: a follower read observes a state of a later epoch than the
+/// client's acknowledged write (the session crossed a failover).
+pub fn read_across_failover(_: &Model, state: &State) -> bool {
+    state
+        .history
+        .follower_reads
+        .iter()
+        .any(|r| r.last_write.is_some_and(|w| r.at.epoch > w.epoch))
 }
 
 #[cfg(test)]

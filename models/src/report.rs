@@ -58,6 +58,13 @@ fn describe_message(msg: &Msg) -> String {
         Msg::PutOk { at, .. } => format!("PutOk at {at}"),
         Msg::GetOk { value, .. } => format!("GetOk({value})"),
         Msg::IdOk { id, .. } => format!("IdOk({id})"),
+        Msg::ReadAt { token, .. } if token.is_empty() => "ReadAt (no token)".to_string(),
+        Msg::ReadAt { token, .. } => format!(
+            "ReadAt token(write={}, read={})",
+            token.last_write, token.last_read
+        ),
+        Msg::ReadAtOk { at, value, .. } => format!("ReadAtOk({value}) at {at}"),
+        Msg::ReadAtRejected { reason, .. } => format!("ReadAtRejected({reason:?})"),
     }
 }
 
@@ -145,6 +152,27 @@ impl Trace {
             if !before.history.acked.contains_key(request) {
                 notes.push(format!("client acknowledged: write committed at {at}"));
             }
+        }
+        for read in after
+            .history
+            .follower_reads
+            .iter()
+            .skip(before.history.follower_reads.len())
+        {
+            let mut note = format!(
+                "{} read {} at {} from {}",
+                self.name(read.client),
+                read.value,
+                read.at,
+                self.name(read.server)
+            );
+            if let Some(w) = read.last_write {
+                note.push_str(&format!(" (its last write: {w})"));
+            }
+            if let Some(p) = read.last_read {
+                note.push_str(&format!(" (its previous read: {p})"));
+            }
+            notes.push(note);
         }
         notes
     }

@@ -247,6 +247,7 @@ pub fn checks(profile: Profile) -> Vec<Check> {
         budget,
         examples: vec!["a write is acknowledged", "a failover happens"],
     });
+    out.extend(follower_read_checks(profile));
     // A deliberately broken core must be caught.
     let mut bug = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
     bug.max_crashes = 0;
@@ -265,6 +266,79 @@ pub fn checks(profile: Profile) -> Vec<Check> {
         examples: vec!["a write is acknowledged"],
     });
     out
+}
+
+/// Follower reads under replication lag: one client writes, then reads at
+/// follower n1 and then at n2 (which may lag n1), under a reordering network
+/// with two campaigners and room for one failover. With its session token
+/// every read observes the client's write and its earlier read; without one,
+/// the checker must find both anomalies. Consistent prefix holds either way.
+///
+/// The CI bounds are exhaustive: the deepest state lies above the depth
+/// bound, so the whole bounded state space is explored in seconds.
+pub fn follower_read_checks(profile: Profile) -> Vec<Check> {
+    [true, false]
+        .into_iter()
+        .map(|token| {
+            let mut model = follower_read_model(token);
+            let max_depth = match profile {
+                Profile::Ci => 40,
+                Profile::Deep => {
+                    // Two failovers, and a later election deadline.
+                    model.max_epoch = 3;
+                    model.time_limit_ms = 35;
+                    26
+                }
+            };
+            let session = if token {
+                Expect::Holds
+            } else {
+                Expect::Violated
+            };
+            Check {
+                family: "follower-reads",
+                model,
+                max_depth,
+                budget: Duration::from_secs(90),
+                expect: vec![
+                    ("ReadYourWrites", session),
+                    ("MonotonicReads", session),
+                    ("ConsistentPrefix", Expect::Holds),
+                    ("StateMachineSafety", Expect::Holds),
+                ],
+                examples: vec![
+                    "a write is acknowledged",
+                    "a follower read is served",
+                    "a failover happens",
+                    "a follower read after a failover",
+                ],
+            }
+        })
+        .collect()
+}
+
+/// The follower-read model: n=3, quorum, no crashes or loss, a reordering
+/// network, two campaigners, at most one failover (`max_epoch` 2) and timers
+/// up to 30 ms; one client writes `1`, then reads at n1, then at n2, with or
+/// without its session token.
+///
+/// The network must not be [`NetworkKind::Ordered`]: a read a replica cannot
+/// serve yet (`Wait`, `Redirect`) is left in the network, which stateright
+/// only does for unordered networks.
+pub fn follower_read_model(token: bool) -> ReplicationModel {
+    let mut model = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
+    model.max_crashes = 0;
+    model.lossy = false;
+    model.network = NetworkKind::Unordered;
+    model.campaigners = 2;
+    model.max_epoch = 2;
+    model.time_limit_ms = 30;
+    model.clients = vec![vec![
+        ClientOp::Put(1),
+        ClientOp::FollowerGet { server: 1, token },
+        ClientOp::FollowerGet { server: 2, token },
+    ]];
+    model
 }
 
 /// The name a check is selected by on the command line.
@@ -399,5 +473,120 @@ mod tests {
                 check_name(check)
             );
         }
+    }
+
+    /// The follower-read check for `token`, with bounds small enough for a
+    /// unit test: a single campaigner (no failover), explored exhaustively
+    /// (its deepest state lies above the depth bound), with timers up to
+    /// 40 ms so the leader sends several heartbeats.
+    fn small_follower_read_check(token: bool) -> Check {
+        let mut check = follower_read_checks(Profile::Ci)
+            .into_iter()
+            .find(|c| {
+                c.model
+                    .describe()
+                    .ends_with(if token { " token" } else { " no-token" })
+            })
+            .expect("a follower-read check per token setting");
+        check.model.campaigners = 1;
+        check.model.time_limit_ms = 40;
+        check.max_depth = 30;
+        check.examples.retain(|e| !e.contains("failover"));
+        check
+    }
+
+    fn found(rows: &[Verdict], property: &str) -> Found {
+        rows.iter()
+            .find(|r| r.property == property)
+            .unwrap_or_else(|| panic!("no verdict for {property}"))
+            .found
+    }
+
+    #[test]
+    fn follower_reads_with_a_session_token_keep_every_session_guarantee() {
+        let check = small_follower_read_check(true);
+        let rows = run(&check);
+        assert!(rows[0].max_depth < check.max_depth, "explored exhaustively");
+        for property in ["ReadYourWrites", "MonotonicReads", "ConsistentPrefix"] {
+            assert_eq!(found(&rows, property), Found::Holds, "{property}");
+        }
+        assert_eq!(
+            found(&rows, "sometimes: a follower read is served"),
+            Found::Holds,
+            "the model must actually serve a follower read"
+        );
+        assert!(rows.iter().all(|r| r.ok), "{rows:#?}");
+    }
+
+    #[test]
+    fn follower_reads_without_a_token_break_read_your_writes_and_monotonic_reads() {
+        let rows = run(&small_follower_read_check(false));
+        assert_eq!(found(&rows, "ReadYourWrites"), Found::Violated);
+        assert_eq!(found(&rows, "MonotonicReads"), Found::Violated);
+        assert_eq!(found(&rows, "ConsistentPrefix"), Found::Holds);
+        let trace = rows
+            .iter()
+            .find(|r| r.property == "MonotonicReads")
+            .and_then(|r| r.trace.clone())
+            .expect("a counterexample trace");
+        assert!(
+            trace.iter().any(|step| step.contains("ReadAt (no token)")),
+            "the trace shows the follower reads: {trace:#?}"
+        );
+        assert!(rows.iter().all(|r| r.ok), "{rows:#?}");
+    }
+
+    #[test]
+    fn only_models_with_follower_reads_carry_the_session_properties() {
+        for check in checks(Profile::Ci) {
+            let names: Vec<&str> = check
+                .model
+                .clone()
+                .into_model()
+                .properties()
+                .into_iter()
+                .map(|p| p.name)
+                .collect();
+            let session = names.contains(&"ReadYourWrites");
+            assert_eq!(
+                session,
+                check.family == "follower-reads",
+                "{}",
+                check_name(&check)
+            );
+        }
+    }
+
+    #[test]
+    fn follower_read_checks_state_both_verdicts_and_have_distinct_names() {
+        let checks = follower_read_checks(Profile::Ci);
+        let names: Vec<String> = checks.iter().map(check_name).collect();
+        assert_eq!(
+            names,
+            [
+                "follower-reads/n=3-Quorum-Majority-token",
+                "follower-reads/n=3-Quorum-Majority-no-token"
+            ]
+        );
+        let expected = |check: &Check, property| {
+            check
+                .expect
+                .iter()
+                .find(|(p, _)| *p == property)
+                .map(|(_, e)| *e)
+        };
+        assert_eq!(expected(&checks[0], "ReadYourWrites"), Some(Expect::Holds));
+        assert_eq!(
+            expected(&checks[1], "ReadYourWrites"),
+            Some(Expect::Violated)
+        );
+        assert_eq!(
+            expected(&checks[1], "MonotonicReads"),
+            Some(Expect::Violated)
+        );
+        assert_eq!(
+            expected(&checks[1], "ConsistentPrefix"),
+            Some(Expect::Holds)
+        );
     }
 }
