@@ -57,19 +57,53 @@ fn selected(filters: &[String], name: &str, family: &str) -> bool {
             .any(|f| family == f || name.starts_with(f.as_str()))
 }
 
+/// The verdicts as a Markdown matrix: one row per model and configuration,
+/// one column per property; "holds" / "**violated**" is what the checker
+/// found, and a mismatch with the stated expectation is flagged.
 fn markdown(rows: &[Verdict]) -> String {
-    let mut out = String::from(
-        "| model | configuration | property | expected | found | states | depth |\n|---|---|---|---|---|---:|---:|\n",
-    );
+    let mut properties: Vec<&str> = Vec::new();
+    let mut configs: Vec<(&str, &str)> = Vec::new();
     for r in rows.iter().filter(|r| !r.property.starts_with("sometimes")) {
-        let found = match r.found {
-            Found::Holds => "holds",
-            Found::Violated => "**violated**",
-            Found::Incomplete => "incomplete",
-        };
+        if !properties.contains(&r.property.as_str()) {
+            properties.push(&r.property);
+        }
+        if !configs.contains(&(r.model.as_str(), r.config.as_str())) {
+            configs.push((&r.model, &r.config));
+        }
+    }
+    let mut out = format!(
+        "| model | configuration | {} | states |\n",
+        properties.join(" | ")
+    );
+    out.push_str(&format!(
+        "|---|---|{}---:|\n",
+        "---|".repeat(properties.len())
+    ));
+    for (model, config) in configs {
+        let mut cells = Vec::new();
+        let mut states = 0;
+        for property in &properties {
+            let cell = rows
+                .iter()
+                .find(|r| r.model == model && r.config == config && r.property == *property)
+                .map_or("".to_string(), |r| {
+                    states = r.unique_states;
+                    let found = match r.found {
+                        Found::Holds => "holds",
+                        Found::Violated => "**violated**",
+                        Found::Incomplete => "incomplete",
+                    };
+                    if r.ok {
+                        found.to_string()
+                    } else {
+                        format!("{found} (expected {})", r.expected)
+                    }
+                });
+            cells.push(cell);
+        }
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            r.model, r.config, r.property, r.expected, found, r.unique_states, r.max_depth
+            "| {model} | {config} | {} | {states} |\n",
+            cells.join(" | ")
         ));
     }
     out
