@@ -367,7 +367,18 @@ impl Replica {
     fn install_snapshot(&mut self, meta: SnapshotMeta) {
         let position = meta.position;
         if !self.log.contains(position) {
-            self.truncate_after(self.commit);
+            // Entries the snapshot covers are compacted, not lost: an entry of
+            // the snapshot's own epoch at or below its position was written by
+            // the same (unique) leader, so by log matching it and everything
+            // before it are in the snapshot's history; committed entries are
+            // too. Only what lies beyond that is discarded and reported.
+            let agree = self.log.last_at_or_below(position.lsn, position.epoch);
+            let covered = if agree.epoch == position.epoch {
+                agree.lsn.max(self.commit)
+            } else {
+                self.commit
+            };
+            self.truncate_after(covered);
         }
         let _ = self.log.install(position);
         self.base_membership = meta.membership.clone();
