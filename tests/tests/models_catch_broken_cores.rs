@@ -17,7 +17,7 @@ fn check(bug: Option<PlantedBug>) -> Check {
     Check {
         family: "broken-core",
         model,
-        max_depth: 13,
+        max_depth: 0,
         budget: Duration::from_secs(600),
         expect: vec![("NoLostAckedWrites", Expect::Holds)],
         examples: vec!["a write is acknowledged"],
