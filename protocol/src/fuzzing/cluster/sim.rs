@@ -572,9 +572,10 @@ impl Sim {
         let result = replica.handle_message(now, from, message);
         let outputs: Vec<Output> = std::iter::from_fn(|| replica.poll_output()).collect();
         let unchanged = *replica == before;
-        // A stale append may also be malformed; refusing it is then right.
+        // A stale append or snapshot chunk may also be malformed; refusing
+        // it (state unchanged, checked below) is then right.
         if let Err(error) = result.or_else(|e| match e {
-            InputError::MalformedAppend(_) => Ok(()),
+            InputError::MalformedAppend(_) | InputError::MalformedSnapshot(_) => Ok(()),
             other => Err(other),
         }) {
             self.fail(&format!(
