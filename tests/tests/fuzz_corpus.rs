@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use steadfast::formats::frame::{Frame, RecordKind};
 use steadfast::formats::store::{ChangeOp, RowImage, SeededNondeterminism, Store, Value};
 use steadfast::formats::{logical, physical, statement, trigger};
-use steadfast::fuzzing::cluster::{run_cluster, Program};
+use steadfast::fuzzing::cluster::{run_cluster, Outcome, Program};
 use steadfast::fuzzing::{check_for, TARGETS};
+use steadfast::membership::MembershipChange;
 use steadfast::wire::{self, AppendResult, Envelope, Message};
 use steadfast::{Entry, EntryKind, Epoch, Lsn, NodeId, Position};
 
@@ -337,6 +338,42 @@ fn programs() -> Vec<(&'static str, Program, bool)> {
             false,
         ),
         (
+            "snapshot-catch-up",
+            {
+                // n3 is down while n1 writes and snapshots (compacting its
+                // log); on restart n3 is too far behind for the log and is
+                // sent the snapshot in chunks.
+                let p = write(elect(Program::new()), 0, b"one").crash(2);
+                let p = write(write(write(p, 0, b"two"), 0, b"three"), 0, b"four");
+                let p = write(p, 0, b"five").snapshot(0).snapshot(1);
+                p.restart(2)
+                    .advance(60)
+                    .timeout(0)
+                    .settle(32)
+                    .settle(32)
+                    .settle(32)
+            },
+            true,
+        ),
+        (
+            "membership-changes",
+            {
+                // The spare n4 joins as a learner (by snapshot), is promoted,
+                // and n1, the leader, removes itself.
+                let p = write(write(elect(Program::new().with_spare()), 0, b"a"), 0, b"b");
+                let p = p
+                    .snapshot(0)
+                    .reconfigure(MembershipChange::AddLearner(NodeId(4)));
+                let p = p.settle(32).settle(32).settle(32);
+                let p = p.reconfigure(MembershipChange::PromoteLearner(NodeId(4)));
+                let p = p.settle(32).settle(32);
+                let p = write(p, 0, b"c").reconfigure(MembershipChange::Remove(NodeId(1)));
+                let p = p.settle(32).settle(32).advance(500).timeout(1).settle(32);
+                write(p.settle(32), 1, b"d")
+            },
+            true,
+        ),
+        (
             "hostile-messages",
             {
                 let p = elect(Program::new());
@@ -355,6 +392,42 @@ fn programs() -> Vec<(&'static str, Program, bool)> {
             true,
         ),
     ]
+}
+
+/// Each seed program does what its name says: commits a write, installs a
+/// snapshot, commits membership changes, injects hostile messages.
+fn assert_meaningful(name: &str, must_commit: bool, outcome: &Outcome) {
+    if must_commit {
+        assert!(
+            outcome.acked >= 1,
+            "seed {name} acknowledges no write: {outcome:?}"
+        );
+    }
+    if name.starts_with("snapshot") {
+        assert!(
+            outcome.installs >= 1,
+            "seed {name} installs no snapshot: {outcome:?}"
+        );
+    }
+    if name.starts_with("membership") {
+        assert!(
+            outcome.reconfigured >= 3,
+            "seed {name} commits too few membership changes: {outcome:?}"
+        );
+    }
+    if name.starts_with("hostile") {
+        assert!(
+            outcome.hostile >= 1,
+            "seed {name} injects nothing: {outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn seed_programs_reach_what_they_are_named_for() {
+    for (name, program, must_commit) in programs() {
+        assert_meaningful(name, must_commit, &run_cluster(&program.bytes()));
+    }
 }
 
 /// Writes the seed corpus under `fuzz/corpus/<target>/`, replacing the
@@ -395,19 +468,7 @@ fn write_seed_corpus() {
     let mut cluster = Vec::new();
     for (name, program, must_commit) in programs() {
         let bytes = program.bytes();
-        let outcome = run_cluster(&bytes);
-        if must_commit {
-            assert!(
-                outcome.acked >= 1,
-                "seed {name} acknowledges no write: {outcome:?}"
-            );
-        }
-        if name.starts_with("hostile") {
-            assert!(
-                outcome.hostile >= 1,
-                "seed {name} injects nothing: {outcome:?}"
-            );
-        }
+        assert_meaningful(name, must_commit, &run_cluster(&bytes));
         cluster.push((name.to_owned(), bytes));
     }
 

@@ -18,6 +18,8 @@ pub use clock::Clock;
 pub use network::{Faults, Network};
 pub use read_checks::ReadObservation;
 pub use reads::{ClientSession, LeaderRead, ReadMode, SessionId};
+#[cfg(feature = "fuzzing")]
+pub(crate) use snapshots::{decode_state, encode_state};
 
 use crate::config::Config;
 use crate::durability::{Durability, ElectionQuorum};

@@ -24,12 +24,12 @@ impl Host {
 }
 
 /// The state machine a harness snapshot holds: the applied entries.
-pub(super) fn encode_state(state: &[Entry]) -> Vec<u8> {
+pub(crate) fn encode_state(state: &[Entry]) -> Vec<u8> {
     postcard::to_allocvec(state).unwrap_or_default()
 }
 
 /// The state machine in a snapshot's bytes (empty for none or garbage).
-pub(super) fn decode_state(bytes: &[u8]) -> Vec<Entry> {
+pub(crate) fn decode_state(bytes: &[u8]) -> Vec<Entry> {
     if bytes.is_empty() {
         return Vec::new();
     }

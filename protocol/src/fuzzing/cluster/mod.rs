@@ -7,11 +7,18 @@
 //! The input is read byte by byte as a program: deliver, drop, duplicate or
 //! replay a message; fire a node's timer; let time pass; propose a write;
 //! flush a node's pending storage writes; crash or restart a node; ask the
-//! leader to transfer leadership; inject a hostile message. Storage is
+//! leader to transfer leadership; have a host snapshot its state machine
+//! (the core then compacts its log, keeping a tail of two entries, and
+//! catches lagging replicas up by sending the snapshot in chunks of 48
+//! bytes, which the hosts serve, stage and install); ask the leader for a
+//! membership change (add a learner, promote a learner, remove a member);
+//! inject a hostile message. Storage is
 //! either synchronous (every `Append`/`Truncated` output is durable at once)
 //! or asynchronous (durable only when a flush event says so, and lost by a
 //! crash before that), chosen by the first bytes along with the cluster
-//! shape, the durability policy (`Quorum` or `All`, both of which survive
+//! shape (three voters, plus a fourth node that is either a learner from
+//! the start or a spare that only a membership change brings in), the
+//! durability policy (`Quorum` or `All`, both of which survive
 //! failover), pre-vote, check-quorum and the starting epoch (zero, or the
 //! last few epochs before `u64::MAX`, to exercise saturation).
 //!
@@ -24,7 +31,9 @@
 //! - **The network** may drop, delay, reorder and duplicate any message, and
 //!   replay any message a member ever sent. Safety must hold regardless,
 //!   and every such message must be accepted (`Ok`): an honest message is
-//!   never an input error.
+//!   never an input error, unless its sender has since been removed from
+//!   the receiver's membership (then it is refused as from an unknown
+//!   sender, without effect).
 //! - **Outsiders**: any message at all, claiming to come from a node that
 //!   is not a member (or from the receiver itself), must be refused with
 //!   [`InputError::UnknownSender`] (or [`InputError::FromSelf`]) and leave
@@ -47,15 +56,25 @@
 //! # Invariants (checked after every event)
 //!
 //! ElectionSafety, LogMatching, StateMachineSafety, CommittedNeverTruncated
-//! and NoLostAckedWrites, as [`History`] records them; plus: no replica ever
-//! votes for two candidates in one epoch or lowers its persisted epoch; no
-//! applied entry is ever rolled back; a write is acknowledged only once it
-//! is durable on a commit quorum of voters; the storage outputs are
-//! consistent (appends continue the stored log, truncations report exactly
-//! what they remove); a restarted replica keeps its whole durable log; and
-//! each replica's `applied <= commit <= last` with the entry at its commit
-//! point being the one every replica applied there.
+//! and NoLostAckedWrites, as [`History`] records them (a snapshot's state
+//! counts as applied by the replica that installs it); plus: no replica
+//! ever votes for two candidates in one epoch or lowers its persisted
+//! epoch; no applied entry is ever rolled back; a write or membership
+//! change is acknowledged only once it is durable (in the log or a
+//! snapshot) on a commit quorum of the acknowledging leader's voters; the
+//! storage outputs are consistent (appends continue the stored log,
+//! truncations report exactly what they remove, compaction never passes
+//! the durable snapshot); snapshot chunks arrive at consecutive offsets and
+//! an install is only ever asked for bytes of exactly the snapshot's size
+//! and CRC32C, holding every entry through its position; a restarted
+//! replica keeps its whole durable log and snapshot; and each replica's
+//! `applied <= commit <= last`, its host's state machine holds exactly the
+//! applied entries, and the entry at its commit point is the one every
+//! replica applied there.
 
+mod host;
+mod hostile;
+mod outputs;
 mod program;
 mod sim;
 
@@ -96,6 +115,10 @@ pub struct Outcome {
     pub max_commit: Lsn,
     /// Hostile messages refused or fenced as required.
     pub hostile: usize,
+    /// Snapshots installed from a leader's transfer.
+    pub installs: usize,
+    /// Membership changes acknowledged as committed.
+    pub reconfigured: usize,
 }
 
 /// [`check_cluster`], returning what the program achieved.
@@ -128,10 +151,14 @@ pub fn run_cluster(bytes: &[u8]) -> Outcome {
         acked: sim.history.acked.len(),
         max_commit: sim.max_commit,
         hostile: sim.hostile,
+        installs: sim.installs,
+        reconfigured: sim.reconfigured,
     }
 }
 
 pub(super) const OP_DELIVER: u8 = 0;
+pub(super) const OP_SNAPSHOT: u8 = 76;
+pub(super) const OP_RECONFIGURE: u8 = 83;
 pub(super) const OP_TIMEOUT: u8 = 90;
 pub(super) const OP_FLUSH: u8 = 105;
 pub(super) const OP_PROPOSE: u8 = 120;
@@ -150,7 +177,10 @@ pub(super) const OP_STALE: u8 = 236;
 /// The cluster shape and host behaviour, read from the first input bytes.
 #[derive(Clone, Debug)]
 pub(super) struct Setup {
+    /// A fourth node is a learner from the start.
     pub(super) learner: bool,
+    /// A fourth node exists outside the membership until it is added.
+    pub(super) spare: bool,
     pub(super) durability: Durability,
     pub(super) pre_vote: bool,
     pub(super) check_quorum: bool,
@@ -160,11 +190,17 @@ pub(super) struct Setup {
 }
 
 impl Setup {
+    /// How many hosts run: the voters, and the fourth node if any.
+    pub(super) fn hosts(&self) -> u8 {
+        VOTERS as u8 + u8::from(self.learner || self.spare)
+    }
+
     pub(super) fn read(u: &mut Unstructured<'_>) -> arbitrary::Result<Setup> {
         let flags = u8::arbitrary(u)?;
         let epoch = u8::arbitrary(u)?;
         Ok(Setup {
             learner: flags & 1 != 0,
+            spare: flags & 32 != 0,
             durability: if flags & 2 != 0 {
                 Durability::All
             } else {
@@ -173,7 +209,7 @@ impl Setup {
             pre_vote: flags & 4 == 0,
             check_quorum: flags & 8 == 0,
             sync_storage: flags & 16 == 0,
-            seed: u64::from(flags >> 5),
+            seed: u64::from(flags >> 6),
             initial_epoch: if epoch >= 0xE0 {
                 Epoch(u64::MAX - u64::from(epoch & 3))
             } else {
@@ -208,6 +244,10 @@ pub(super) enum Event {
     Restart(u8),
     /// Ask the current leader to hand leadership to the node.
     Transfer(u8),
+    /// The node's host snapshots its state machine and reports it.
+    Snapshot(u8),
+    /// Ask the current leader for a membership change (kind, node).
+    Reconfigure(u8, u8),
     /// Flush every node and deliver up to this many messages in order.
     Settle(u8),
     /// Any message from a non-member (or from the receiver itself).
@@ -240,7 +280,9 @@ impl Event {
     pub(super) fn read(u: &mut Unstructured<'_>) -> arbitrary::Result<Event> {
         let op = u8::arbitrary(u)?;
         Ok(match op {
-            OP_DELIVER..OP_TIMEOUT => Event::Deliver(u.arbitrary()?),
+            OP_DELIVER..OP_SNAPSHOT => Event::Deliver(u.arbitrary()?),
+            OP_SNAPSHOT..OP_RECONFIGURE => Event::Snapshot(u.arbitrary()?),
+            OP_RECONFIGURE..OP_TIMEOUT => Event::Reconfigure(u.arbitrary()?, u.arbitrary()?),
             OP_TIMEOUT..OP_FLUSH => Event::Timeout(u.arbitrary()?),
             OP_FLUSH..OP_PROPOSE => Event::Flush(u.arbitrary()?, u.arbitrary()?),
             OP_PROPOSE..OP_DROP => {

@@ -3,8 +3,10 @@
 
 use super::{
     OP_ADVANCE, OP_CRASH, OP_DELIVER, OP_DROP, OP_DUPLICATE, OP_FLUSH, OP_MALFORMED, OP_OUTSIDER,
-    OP_PROPOSE, OP_REPLAY, OP_RESTART, OP_SETTLE, OP_STALE, OP_TIMEOUT, OP_TRANSFER,
+    OP_PROPOSE, OP_RECONFIGURE, OP_REPLAY, OP_RESTART, OP_SETTLE, OP_SNAPSHOT, OP_STALE,
+    OP_TIMEOUT, OP_TRANSFER,
 };
+use crate::membership::MembershipChange;
 
 /// Writes the programs [`check_cluster`] reads, for seed inputs: a setup,
 /// then honest steps (hostile steps are best left to the fuzzer's mutations).
@@ -34,6 +36,12 @@ impl Program {
     /// Add a learner (node 4).
     pub fn with_learner(mut self) -> Program {
         self.flags |= 1;
+        self
+    }
+    /// Add a spare node (node 4) that is not a member until a membership
+    /// change adds it.
+    pub fn with_spare(mut self) -> Program {
+        self.flags |= 32;
         self
     }
     /// Use `Durability::All`.
@@ -112,6 +120,20 @@ impl Program {
     /// Ask the leader to transfer leadership to `node`.
     pub fn transfer(self, node: u8) -> Program {
         self.op(OP_TRANSFER, &[node])
+    }
+    /// `node`'s host snapshots its state machine.
+    pub fn snapshot(self, node: u8) -> Program {
+        self.op(OP_SNAPSHOT, &[node])
+    }
+    /// Ask the leader for `change` (nodes 1 to 4; others wrap around).
+    pub fn reconfigure(self, change: MembershipChange) -> Program {
+        let (kind, id) = match change {
+            MembershipChange::AddLearner(id) => (0, id),
+            MembershipChange::PromoteLearner(id) => (1, id),
+            MembershipChange::Remove(id) => (2, id),
+        };
+        let index = u8::try_from(id.0.saturating_sub(1)).unwrap_or(u8::MAX);
+        self.op(OP_RECONFIGURE, &[kind, index])
     }
     /// Flush everything and deliver up to `rounds` (1..=32) messages in order.
     pub fn settle(self, rounds: u8) -> Program {
