@@ -6,6 +6,7 @@ use crate::command::register_at;
 use crate::history::{FollowerRead, History};
 use crate::model::ReplicationModel;
 use stateright::actor::{ActorModel, ActorModelState, Id};
+use steadfast::harness::log_mismatch;
 use steadfast::{Entry, Epoch, Lsn, Position, Role};
 
 /// The model type.
@@ -50,23 +51,15 @@ pub fn election_safety(_: &Model, state: &State) -> bool {
     sorted.len() == leaders.len()
 }
 
-fn logs_match(a: &[Entry], b: &[Entry]) -> bool {
-    let Some(top) = a
-        .iter()
-        .zip(b.iter())
-        .rposition(|(x, y)| x.epoch == y.epoch && x.lsn == y.lsn)
-    else {
-        return true;
-    };
-    a[..=top] == b[..=top]
-}
-
 /// LogMatching: the same `(epoch, lsn)` in two logs implies identical prefixes.
 pub fn log_matching(_: &Model, state: &State) -> bool {
-    let logs: Vec<&[Entry]> = live_servers(state).map(|s| s.replica.entries()).collect();
-    logs.iter()
-        .enumerate()
-        .all(|(i, a)| logs.iter().skip(i + 1).all(|b| logs_match(a, b)))
+    let replicas: Vec<_> = live_servers(state).map(|s| &s.replica).collect();
+    replicas.iter().enumerate().all(|(i, a)| {
+        replicas
+            .iter()
+            .skip(i + 1)
+            .all(|b| log_mismatch(a, b).is_none())
+    })
 }
 
 /// NoLostAckedWrites: every acknowledged write is in the log of every leader
@@ -253,31 +246,4 @@ pub fn read_across_failover(_: &Model, state: &State) -> bool {
         .follower_reads
         .iter()
         .any(|r| r.last_write.is_some_and(|w| r.at.epoch > w.epoch))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use steadfast::{EntryKind, Epoch, Lsn};
-
-    fn log(epochs: &[u64]) -> Vec<Entry> {
-        epochs
-            .iter()
-            .enumerate()
-            .map(|(i, &e)| Entry {
-                epoch: Epoch(e),
-                lsn: Lsn(i as u64 + 1),
-                kind: EntryKind::Command(vec![e as u8, i as u8]),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn log_matching_compares_prefixes_up_to_the_last_shared_position() {
-        assert!(logs_match(&log(&[1, 1, 2]), &log(&[1, 1, 3])));
-        assert!(logs_match(&log(&[1, 1]), &log(&[1, 1, 2])));
-        let mut forged = log(&[1, 2]);
-        forged[0].kind = EntryKind::Noop;
-        assert!(!logs_match(&forged, &log(&[1, 2])));
-    }
 }

@@ -182,9 +182,11 @@ fn log_contains(replica: &Replica, position: Position) -> bool {
     replica.entry(position.lsn).map(Entry::position) == Some(position)
 }
 
-/// Where two logs break the log-matching property, if they do (compared
-/// over the entries both retain).
-fn log_mismatch(a: &Replica, b: &Replica) -> Option<String> {
+/// Where the logs of two replicas break the log-matching property (the
+/// same `(epoch, lsn)` in both, but different entries at or before it), if
+/// they do. Compared over the entries both retain, so compacted logs are
+/// fine. Shared by the harness, the fuzz targets and the stateright models.
+pub fn log_mismatch(a: &Replica, b: &Replica) -> Option<String> {
     let low = a.log_start().lsn.max(b.log_start().lsn).0 + 1;
     let high = a.last().lsn.min(b.last().lsn).0;
     let same_epoch = |l: u64| match (a.entry(Lsn(l)), b.entry(Lsn(l))) {
@@ -201,4 +203,58 @@ fn log_mismatch(a: &Replica, b: &Replica) -> Option<String> {
         a.entry(Lsn(top)).map(Entry::position).unwrap_or_default(),
         first_diff
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_mismatch;
+    use crate::config::Config;
+    use crate::entry::{Entry, EntryKind};
+    use crate::replica::{Durable, Replica};
+    use crate::types::{Epoch, Instant, Lsn, NodeId};
+
+    /// A replica holding one entry per epoch in `epochs`, from lsn 1.
+    fn replica(id: u64, epochs: &[u64]) -> Replica {
+        let log = epochs
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| Entry {
+                epoch: Epoch(e),
+                lsn: Lsn(i as u64 + 1),
+                kind: EntryKind::Command(vec![e as u8, i as u8]),
+            })
+            .collect();
+        let config = Config::new(NodeId(id), [1, 2, 3].map(NodeId));
+        let durable = Durable {
+            log,
+            ..Durable::default()
+        };
+        Replica::restart(config, durable, Instant(0)).expect("valid test replica")
+    }
+
+    #[test]
+    fn log_matching_compares_prefixes_up_to_the_last_shared_position() {
+        assert_eq!(
+            log_mismatch(&replica(1, &[1, 1, 2]), &replica(2, &[1, 1, 3])),
+            None
+        );
+        assert_eq!(
+            log_mismatch(&replica(1, &[1, 1]), &replica(2, &[1, 1, 2])),
+            None
+        );
+        let honest = replica(2, &[1, 2]);
+        let mut forged = Durable {
+            log: honest.entries().to_vec(),
+            ..Durable::default()
+        };
+        forged.log[0].kind = EntryKind::Noop;
+        let forged = Replica::restart(
+            Config::new(NodeId(1), [1, 2, 3].map(NodeId)),
+            forged,
+            Instant(0),
+        )
+        .expect("valid test replica");
+        let found = log_mismatch(&forged, &honest).expect("the forged prefix is found");
+        assert!(found.contains("differ at lsn 1"), "{found}");
+    }
 }

@@ -13,7 +13,7 @@ mod read_checks;
 mod reads;
 mod snapshots;
 
-pub use checks::{History, Property, Violation};
+pub use checks::{log_mismatch, History, Property, Violation};
 pub use clock::Clock;
 pub use network::{Faults, Network};
 pub use read_checks::ReadObservation;
