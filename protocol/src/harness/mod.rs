@@ -12,6 +12,7 @@ pub mod network;
 mod read_checks;
 mod reads;
 mod snapshots;
+mod steps;
 
 pub use checks::{log_mismatch, History, Property, Violation};
 pub use clock::Clock;
@@ -20,6 +21,9 @@ pub use read_checks::ReadObservation;
 pub use reads::{ClientSession, LeaderRead, ReadMode, SessionId};
 #[cfg(feature = "fuzzing")]
 pub(crate) use snapshots::{decode_state, encode_state};
+#[cfg(test)]
+pub(crate) use steps::strategy;
+pub use steps::Step;
 
 use crate::config::Config;
 use crate::durability::{Durability, ElectionQuorum};

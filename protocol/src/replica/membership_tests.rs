@@ -3,7 +3,7 @@
 
 use super::tests::{commit_all, elect, no_violations, SECOND};
 use crate::config::PlantedBug;
-use crate::harness::{Cluster, ClusterSpec, Faults, Property};
+use crate::harness::{strategy, Cluster, ClusterSpec, Faults, Property, Step};
 use crate::membership::{MembershipChange, MembershipError};
 use crate::replica::Role;
 use crate::types::NodeId;
@@ -259,35 +259,20 @@ fn the_fixed_core_survives_the_same_schedule() {
     no_violations(&cluster);
 }
 
-#[derive(Clone, Debug)]
-enum Event {
-    Run(u64),
-    Propose(u8),
-    Crash(u64),
-    Restart(u64),
-    Isolate(u64),
-    Heal,
-    Snapshot(u64),
-    Change(MembershipChange),
-}
-
-fn event() -> impl Strategy<Value = Event> {
+fn event() -> impl Strategy<Value = Step> {
     let node = 1u64..=5;
+    let change = |c: fn(NodeId) -> MembershipChange| move |i| Step::Reconfigure(c(n(i)));
     prop_oneof![
-        4 => (1u64..400).prop_map(Event::Run),
-        4 => any::<u8>().prop_map(Event::Propose),
-        1 => node.clone().prop_map(Event::Crash),
-        2 => node.clone().prop_map(Event::Restart),
-        1 => node.clone().prop_map(Event::Isolate),
-        2 => Just(Event::Heal),
-        1 => node.clone().prop_map(Event::Snapshot),
-        1 => (4u64..=5).prop_map(|i| Event::Change(MembershipChange::AddLearner(NodeId(i)))),
-        1 => node.clone().prop_map(|i| Event::Change(MembershipChange::PromoteLearner(NodeId(i)))),
-        1 => node.prop_map(|i| Event::Change(MembershipChange::Remove(NodeId(i)))),
+        10 => strategy::faults(node.clone(), 400),
+        4 => strategy::propose(),
+        1 => node.clone().prop_map(|i| Step::Snapshot(n(i))),
+        1 => (4u64..=5).prop_map(change(MembershipChange::AddLearner)),
+        1 => node.clone().prop_map(change(MembershipChange::PromoteLearner)),
+        1 => node.prop_map(change(MembershipChange::Remove)),
     ]
 }
 
-fn run(seed: u64, events: &[Event]) -> Cluster {
+fn run(seed: u64, events: &[Step]) -> Cluster {
     let mut spec = ClusterSpec::new(3);
     spec.seed = seed;
     spec.faults = Faults::hostile();
@@ -302,24 +287,46 @@ fn run(seed: u64, events: &[Event]) -> Cluster {
     }
     cluster.run_for(Duration::from_millis(500));
     for event in events {
-        match *event {
-            Event::Run(ms) => cluster.run_for(Duration::from_millis(ms)),
-            Event::Propose(b) => {
-                let _ = cluster.propose_to_leader(&[b]);
-            }
-            Event::Crash(i) => cluster.crash(n(i)),
-            Event::Restart(i) => cluster.restart(n(i)),
-            Event::Isolate(i) => cluster.isolate(n(i)),
-            Event::Heal => cluster.heal(),
-            Event::Snapshot(i) => {
-                let _ = cluster.take_snapshot(n(i));
-            }
-            Event::Change(change) => {
-                let _ = cluster.propose_membership_to_leader(change);
-            }
-        }
+        cluster.inject(event);
     }
     cluster
+}
+
+/// The case the property test below once shrank to (kept as a pinned test
+/// since a change of the step strategy would change what its saved seed
+/// generates): installing a snapshot reported entries it covers as
+/// truncated, which the checks took for truncating committed entries.
+#[test]
+fn snapshot_install_after_a_crash_keeps_every_safety_property() {
+    let ms = |m| Step::Run(Duration::from_millis(m));
+    let propose = |b| Step::Propose(vec![b]);
+    let events = [
+        propose(0),
+        Step::Crash(n(3)),
+        propose(0),
+        propose(0),
+        ms(358),
+        ms(346),
+        ms(330),
+        propose(12),
+        ms(313),
+        ms(225),
+        ms(146),
+        ms(34),
+        propose(116),
+        Step::Crash(n(2)),
+        Step::Restart(n(3)),
+        Step::Snapshot(n(1)),
+        ms(257),
+        ms(321),
+    ];
+    let cluster = run(3_876_720_540_943_628_331, &events);
+    assert!(
+        cluster.history().violations.is_empty(),
+        "{:?}\n{}",
+        cluster.history().violations,
+        cluster.trace()
+    );
 }
 
 proptest! {

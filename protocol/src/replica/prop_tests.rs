@@ -2,35 +2,19 @@
 //! must hold after every step, whatever the order of faults.
 
 use crate::durability::Durability;
-use crate::harness::{Cluster, ClusterSpec, Faults, Property};
-use crate::types::NodeId;
+use crate::harness::{strategy, Cluster, ClusterSpec, Faults, Property, Step};
 use proptest::prelude::*;
 use std::time::Duration;
 
-#[derive(Clone, Debug)]
-enum Event {
-    Run(u64),
-    Propose(u8),
-    Crash(u64),
-    Restart(u64),
-    Isolate(u64),
-    Heal,
-    Transfer(u64),
-}
-
-fn event() -> impl Strategy<Value = Event> {
+fn event() -> impl Strategy<Value = Step> {
     prop_oneof![
-        4 => (1u64..400).prop_map(Event::Run),
-        4 => any::<u8>().prop_map(Event::Propose),
-        1 => (1u64..=3).prop_map(Event::Crash),
-        2 => (1u64..=3).prop_map(Event::Restart),
-        1 => (1u64..=3).prop_map(Event::Isolate),
-        2 => Just(Event::Heal),
-        1 => (1u64..=3).prop_map(Event::Transfer),
+        10 => strategy::faults(1..=3, 400),
+        4 => strategy::propose(),
+        1 => strategy::transfer(1..=3),
     ]
 }
 
-fn run(durability: Durability, seed: u64, events: &[Event]) -> Cluster {
+fn run(durability: Durability, seed: u64, events: &[Step]) -> Cluster {
     let mut spec = ClusterSpec::new(3);
     spec.durability = durability;
     spec.seed = seed;
@@ -38,19 +22,7 @@ fn run(durability: Durability, seed: u64, events: &[Event]) -> Cluster {
     let mut cluster = Cluster::new(&spec);
     cluster.run_for(Duration::from_millis(500));
     for event in events {
-        match *event {
-            Event::Run(ms) => cluster.run_for(Duration::from_millis(ms)),
-            Event::Propose(b) => {
-                let _ = cluster.propose_to_leader(&[b]);
-            }
-            Event::Crash(n) => cluster.crash(NodeId(n)),
-            Event::Restart(n) => cluster.restart(NodeId(n)),
-            Event::Isolate(n) => cluster.isolate(NodeId(n)),
-            Event::Heal => cluster.heal(),
-            Event::Transfer(n) => {
-                let _ = cluster.transfer_leadership(NodeId(n));
-            }
-        }
+        cluster.inject(event);
     }
     cluster
 }

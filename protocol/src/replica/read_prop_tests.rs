@@ -4,38 +4,30 @@
 //! partitions and failover.
 
 use crate::durability::Durability;
-use crate::harness::{Cluster, ClusterSpec, Faults, Property, ReadMode, SessionId};
+use crate::harness::{strategy, Cluster, ClusterSpec, Faults, Property, ReadMode, SessionId, Step};
 use crate::replica::Role;
 use crate::types::NodeId;
 use proptest::prelude::*;
 use std::time::Duration;
 
+/// A step of a read test: a harness [`Step`], or a session's write or read.
 #[derive(Clone, Debug)]
 enum Event {
-    Run(u64),
+    Step(Step),
     Write(u64),
     FollowerRead(u64, u64),
     LeaderRead(u64),
     Failover,
-    Crash(u64),
-    Restart(u64),
-    Isolate(u64),
-    Heal,
-    Transfer(u64),
 }
 
 fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
-        4 => (1u64..300).prop_map(Event::Run),
+        10 => strategy::faults(1..=3, 300).prop_map(Event::Step),
+        1 => strategy::transfer(1..=3).prop_map(Event::Step),
         3 => (1u64..=3).prop_map(Event::Write),
         4 => ((1u64..=3), (1u64..=3)).prop_map(|(n, s)| Event::FollowerRead(n, s)),
         3 => (1u64..=4).prop_map(Event::LeaderRead),
         1 => Just(Event::Failover),
-        1 => (1u64..=3).prop_map(Event::Crash),
-        2 => (1u64..=3).prop_map(Event::Restart),
-        1 => (1u64..=3).prop_map(Event::Isolate),
-        2 => Just(Event::Heal),
-        1 => (1u64..=3).prop_map(Event::Transfer),
     ]
 }
 
@@ -46,7 +38,6 @@ fn run(spec: ClusterSpec, events: &[Event]) -> Cluster {
     cluster.run_for(Duration::from_millis(500));
     for (i, event) in events.iter().enumerate() {
         match *event {
-            Event::Run(ms) => cluster.run_for(Duration::from_millis(ms)),
             Event::Write(s) => {
                 let _ = cluster.write_in_session(session(s), &[i as u8]);
             }
@@ -85,13 +76,7 @@ fn run(spec: ClusterSpec, events: &[Event]) -> Cluster {
                     });
                 }
             }
-            Event::Crash(n) => cluster.crash(NodeId(n)),
-            Event::Restart(n) => cluster.restart(NodeId(n)),
-            Event::Isolate(n) => cluster.isolate(NodeId(n)),
-            Event::Heal => cluster.heal(),
-            Event::Transfer(n) => {
-                let _ = cluster.transfer_leadership(NodeId(n));
-            }
+            Event::Step(ref step) => cluster.inject(step),
         }
     }
     cluster.heal();
