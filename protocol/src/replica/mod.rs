@@ -2,12 +2,14 @@
 
 mod failover;
 mod follower;
+mod inputs;
 mod leader;
 mod local_reads;
 pub(crate) mod log;
 mod membership;
 mod output;
 mod progress;
+mod queries;
 mod reads;
 mod snapshot;
 
@@ -26,12 +28,13 @@ mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 
+pub use inputs::{Durable, InputError, ProposeError};
 pub use output::{Output, ProposalOutcome, Role};
 pub use progress::{FollowerStatus, Progress, ReplicationState, SnapshotTransfer};
 pub use reads::{ReadError, ReadId};
 
 use crate::config::{Config, ConfigError};
-use crate::entry::{Entry, HardState, RequestId};
+use crate::entry::{HardState, RequestId};
 use crate::membership::Membership;
 use crate::rng::SplitMix64;
 use crate::snapshot::SnapshotMeta;
@@ -40,76 +43,6 @@ use crate::wire::Message;
 use log::Log;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
-
-/// Why a proposal was refused outright (nothing was appended).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
-pub enum ProposeError {
-    /// This replica is not the leader.
-    #[error("not the leader (leader hint: {leader:?})")]
-    NotLeader {
-        /// The leader this replica believes in, if any.
-        leader: Option<NodeId>,
-    },
-    /// A leadership transfer is in progress.
-    #[error("leadership transfer in progress; retry on the new leader")]
-    TransferInProgress,
-}
-
-/// Why an input was rejected without effect. None of these can be caused by
-/// a correct peer; all of them can be caused by a faulty or hostile one, and
-/// the replica survives every one of them unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
-pub enum InputError {
-    /// The sender is not a member of the configuration.
-    #[error("message from {0}, which is not a member of the cluster")]
-    UnknownSender(NodeId),
-    /// The sender claims to be this replica.
-    #[error("message claims to come from this replica itself")]
-    FromSelf,
-    /// An append whose entries are not consecutive after `prev`, or whose
-    /// epochs decrease or exceed the sender's epoch.
-    #[error("malformed append: {0}")]
-    MalformedAppend(&'static str),
-    /// A second leader in this replica's own epoch: impossible in a correct
-    /// cluster (at most one leader per epoch).
-    #[error("append from {from} in epoch {epoch}, in which this replica is the leader")]
-    ConflictingLeader {
-        /// The sender.
-        from: NodeId,
-        /// The shared epoch.
-        epoch: Epoch,
-    },
-    /// A leadership transfer to a node that cannot take it.
-    #[error("cannot transfer leadership to {0}: not a voting follower")]
-    BadTransferTarget(NodeId),
-    /// The operation needs the leader role.
-    #[error("only the leader can do this")]
-    NotLeader,
-    /// A snapshot chunk that does not fit its snapshot (past its size,
-    /// `done` on the wrong chunk, or empty before the end).
-    #[error("malformed snapshot chunk: {0}")]
-    MalformedSnapshot(&'static str),
-}
-
-/// What a host passes to rebuild a replica after a crash: exactly what it
-/// had made durable.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Durable {
-    /// The last persisted [`HardState`].
-    pub hard_state: HardState,
-    /// The persisted log, consecutive from lsn 1, or from just after
-    /// `snapshot`'s position when there is one (entries at or below it may
-    /// be present and are skipped).
-    pub log: Vec<Entry>,
-    /// How far the host's durable state machine had applied (0 if it keeps
-    /// none and re-applies from the start; at least the snapshot's position
-    /// when there is one, since the host restores its state from it).
-    pub applied: Lsn,
-    /// The host's latest durable snapshot, if any: the last one it reported
-    /// with [`Replica::snapshot_taken`] or installed from an
-    /// [`Output::InstallSnapshot`].
-    pub snapshot: Option<SnapshotMeta>,
-}
 
 /// One replica of a leader-based replicated log: a pure, deterministic state
 /// machine in the style of `quinn-proto`'s `Connection`.
@@ -479,86 +412,6 @@ impl Replica {
             Role::Follower | Role::Learner => self.acknowledge(),
             Role::PreCandidate | Role::Candidate => {}
         }
-    }
-
-    // ----- observers ---------------------------------------------------
-
-    /// The latest time this replica has been given.
-    pub fn now(&self) -> Instant {
-        self.now
-    }
-    /// This replica's id.
-    pub fn id(&self) -> NodeId {
-        self.config.id
-    }
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-    /// Current role.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-    /// Current epoch.
-    pub fn epoch(&self) -> Epoch {
-        self.hard.epoch
-    }
-    /// The state the host must have made durable.
-    pub fn hard_state(&self) -> HardState {
-        self.hard
-    }
-    /// The leader this replica believes in.
-    pub fn leader(&self) -> Option<NodeId> {
-        self.leader
-    }
-    /// Highest committed lsn known here.
-    pub fn commit(&self) -> Lsn {
-        self.commit
-    }
-    /// Highest lsn handed to the host in an [`Output::Apply`].
-    pub fn applied(&self) -> Lsn {
-        self.applied
-    }
-    /// Highest lsn of the log the host reported durable.
-    pub fn persisted(&self) -> Lsn {
-        self.persisted
-    }
-    /// The last position of the log.
-    pub fn last(&self) -> Position {
-        self.log.last()
-    }
-    /// The last position covered by a snapshot: retained entries start after it.
-    pub fn log_start(&self) -> Position {
-        self.log.base()
-    }
-    /// The retained log entries.
-    pub fn entries(&self) -> &[Entry] {
-        self.log.entries()
-    }
-    /// The entry at `lsn`, if retained.
-    pub fn entry(&self, lsn: Lsn) -> Option<&Entry> {
-        self.log.get(lsn)
-    }
-    /// Leader only: each follower's progress (matched, applied, lag state).
-    pub fn progress(&self) -> &BTreeMap<NodeId, Progress> {
-        &self.progress
-    }
-    /// The membership in force on this replica (the latest membership entry
-    /// in its log, else the snapshot's, else the configuration's).
-    pub fn membership(&self) -> &Membership {
-        &self.membership
-    }
-    /// The latest snapshot this replica knows the host holds.
-    pub fn snapshot(&self) -> Option<&SnapshotMeta> {
-        self.snapshot.as_ref()
-    }
-    /// Leader only: per-follower lag in entries behind the leader's last entry.
-    pub fn follower_lag(&self) -> BTreeMap<NodeId, u64> {
-        let last = self.log.last().lsn;
-        self.progress
-            .iter()
-            .map(|(id, p)| (*id, p.lag(last)))
-            .collect()
     }
 
     // ----- shared helpers ----------------------------------------------
