@@ -6,7 +6,8 @@ use super::{Output, Replica, Role};
 use crate::config::PlantedBug;
 use crate::entry::{EntryKind, RequestId};
 use crate::membership::{MembershipChange, MembershipError};
-use crate::types::{Instant, Lsn, Position};
+use crate::types::{Instant, Lsn, NodeId, Position};
+use crate::wire::Message;
 
 impl Replica {
     /// Propose a single-server membership change (leader only). The change
@@ -121,11 +122,35 @@ impl Replica {
         }
     }
 
-    /// A leader that removed itself steps down once the removal commits.
+    /// A leader that removed itself steps down once the removal commits,
+    /// handing over with `TimeoutNow` to a voter that holds its whole log
+    /// (the lowest id among them), so the cluster need not wait out an
+    /// election timeout. With none caught up, the voters elect a leader
+    /// as after any failure.
     pub(super) fn step_down_if_removed(&mut self) {
-        if self.role == Role::Leader && !self.is_voter() && self.membership_lsn <= self.commit {
-            self.become_follower(self.hard.epoch, None);
+        if self.role != Role::Leader || self.is_voter() || self.membership_lsn > self.commit {
+            return;
         }
+        let last = self.log.last().lsn;
+        let successor = self
+            .progress
+            .iter()
+            .find(|(id, p)| self.membership.is_voter(**id) && p.matched >= last)
+            .map(|(id, _)| *id);
+        if let Some(successor) = successor {
+            self.revoke_lease();
+            let epoch = self.hard.epoch;
+            self.send(successor, Message::TimeoutNow { epoch });
+        }
+        self.become_follower(self.hard.epoch, None);
+    }
+
+    /// A removed leader's hand-over: `TimeoutNow` in the current epoch from
+    /// the leader this follower follows, though it is no longer a member.
+    pub(super) fn is_handover_from_removed_leader(&self, from: NodeId, message: &Message) -> bool {
+        matches!(message, Message::TimeoutNow { epoch } if *epoch == self.hard.epoch)
+            && self.role == Role::Follower
+            && self.leader == Some(from)
     }
 
     /// Votes needed to win an election in the membership in force.

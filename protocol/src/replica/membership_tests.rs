@@ -292,6 +292,38 @@ fn run(seed: u64, events: &[Step]) -> Cluster {
     cluster
 }
 
+/// A leader that removes itself hands over with `TimeoutNow` when the
+/// removal commits: a caught-up voter campaigns at once instead of waiting
+/// out an election timeout after the last heartbeat.
+#[test]
+fn a_leader_that_removes_itself_hands_over_at_once() {
+    let spec = ClusterSpec::new(3);
+    let mut cluster = Cluster::new(&spec);
+    let leader = elect(&mut cluster);
+    cluster.propose_to_leader(b"a").unwrap();
+    commit_all(&mut cluster);
+    cluster
+        .propose_membership(leader, MembershipChange::Remove(leader))
+        .unwrap();
+    let stepped_down = cluster.run_until(SECOND, |c| {
+        c.replica(leader).is_some_and(|r| r.role() != Role::Leader)
+    });
+    assert!(stepped_down, "{}", cluster.trace());
+    let since = cluster.now();
+    let successor = cluster.run_until(SECOND, |c| c.leader().is_some_and(|l| l != leader));
+    assert!(successor, "{}", cluster.trace());
+    let took = cluster.now().0 - since.0;
+    let timeout_min = spec.config(n(1)).election_timeout_min.as_millis() as u64;
+    assert!(
+        took < timeout_min / 2,
+        "a successor took {took} ms (election timeout {timeout_min} ms)\n{}",
+        cluster.trace()
+    );
+    cluster.propose_to_leader(b"b").unwrap();
+    commit_members(&mut cluster);
+    no_violations(&cluster);
+}
+
 /// The case the property test below once shrank to (kept as a pinned test
 /// since a change of the step strategy would change what its saved seed
 /// generates): installing a snapshot reported entries it covers as

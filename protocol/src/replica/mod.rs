@@ -109,7 +109,8 @@ use std::time::Duration;
 /// (committed or not) is in force from the moment it is appended, else the
 /// durable snapshot's membership, else [`Config::voters`] /
 /// [`Config::learners`]. Quorum sizes follow it. A learner never campaigns
-/// and never votes; a removed leader steps down once its removal commits.
+/// and never votes; a removed leader steps down once its removal commits,
+/// handing over to a caught-up voter with `TimeoutNow`.
 /// [`Output::MembershipChanged`] reports every change. A new node's host
 /// starts it with a `Config` naming the current members and the node
 /// itself (usually as a learner), then proposes
@@ -293,7 +294,7 @@ impl Replica {
         if from == self.config.id {
             return Err(InputError::FromSelf);
         }
-        if !self.is_member(from) {
+        if !self.is_member(from) && !self.is_handover_from_removed_leader(from, &message) {
             return Err(InputError::UnknownSender(from));
         }
         if let Message::Append {
