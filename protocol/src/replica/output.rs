@@ -165,7 +165,14 @@ pub enum Output {
     /// below `snapshot.position` and record `snapshot` as the durable
     /// snapshot, all durably *before performing any later output*. Entries
     /// after the position are kept (an earlier `Truncated` removed any that
-    /// conflicted).
+    /// conflicted, with every entry the snapshot's history cannot hold).
+    ///
+    /// The deleted entries that were not reported `Truncated` are each
+    /// either in the snapshot (committed) or were never committed; the core
+    /// cannot tell which from the snapshot's description alone. A host
+    /// that must settle a write left in doubt
+    /// ([`ProposalOutcome::LeadershipLost`]) looks for it in the
+    /// snapshot's state, e.g. in a table of applied request ids.
     InstallSnapshot {
         /// The installed snapshot.
         snapshot: SnapshotMeta,

@@ -362,23 +362,23 @@ impl Replica {
     }
 
     /// Replace the log prefix through the snapshot's position by the
-    /// snapshot: conflicting uncommitted entries are truncated (reported),
-    /// entries after the position that match are kept.
+    /// snapshot. Entries this replica held that the snapshot's history
+    /// cannot contain are truncated and reported; entries after the
+    /// position that match are kept.
     fn install_snapshot(&mut self, meta: SnapshotMeta) {
         let position = meta.position;
         if !self.log.contains(position) {
-            // Entries the snapshot covers are compacted, not lost: an entry of
-            // the snapshot's own epoch at or below its position was written by
-            // the same (unique) leader, so by log matching it and everything
-            // before it are in the snapshot's history; committed entries are
-            // too. Only what lies beyond that is discarded and reported.
-            let agree = self.log.last_at_or_below(position.lsn, position.epoch);
-            let covered = if agree.epoch == position.epoch {
-                agree.lsn.max(self.commit)
-            } else {
-                self.commit
-            };
-            self.truncate_after(covered);
+            // Epochs never decrease along a log, so the snapshot's history
+            // holds only epochs up to its own at lsns up to its own. An entry
+            // past either bound cannot be in it: those entries (a suffix of
+            // this log) are lost, and reported as truncated. The entries
+            // before them are replaced by the snapshot without a report:
+            // each is either in the snapshot's history (certainly so if
+            // committed here or of the snapshot's own epoch, whose unique
+            // leader wrote both) or was never committed; only the snapshot's
+            // contents can tell which (see `Output::InstallSnapshot`).
+            let within = self.log.last_at_or_below(position.lsn, position.epoch);
+            self.truncate_after(within.lsn.max(self.commit));
         }
         let _ = self.log.install(position);
         self.base_membership = meta.membership.clone();

@@ -2,6 +2,7 @@
 //! directly.
 
 use super::tests::{commit_all, elect, no_violations, SECOND};
+use crate::entry::{Entry, EntryKind};
 use crate::harness::{Cluster, ClusterSpec, Faults};
 use crate::membership::{Membership, MembershipChange};
 use crate::replica::{Durable, FollowerStatus, Output, Replica, ReplicationState, Role};
@@ -324,6 +325,99 @@ fn a_snapshot_is_installed_only_with_its_checksum() {
     }
     assert!(follower.handle_message(Instant(3), NodeId(1), bad).is_err());
     assert_eq!(follower, before);
+}
+
+/// A follower in `epoch` (following n1) whose log holds one entry per
+/// epoch in `epochs`, none of them known committed.
+fn follower_with_log(epoch: Epoch, epochs: &[u64]) -> Replica {
+    let ids = [NodeId(1), NodeId(2), NodeId(3)];
+    let log = epochs
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| Entry {
+            epoch: Epoch(e),
+            lsn: Lsn(i as u64 + 1),
+            kind: EntryKind::Command(vec![i as u8]),
+        })
+        .collect();
+    let durable = Durable {
+        hard_state: crate::entry::HardState {
+            epoch,
+            voted_for: None,
+        },
+        log,
+        ..Durable::default()
+    };
+    Replica::restart(Config::new(NodeId(2), ids), durable, Instant(0)).unwrap()
+}
+
+/// Install a one-chunk snapshot at `position` from n1 in `epoch`; the outputs.
+fn install_at(follower: &mut Replica, epoch: Epoch, position: Position) -> Vec<Output> {
+    let bytes = b"state";
+    let message = Message::InstallSnapshot {
+        epoch,
+        snapshot: SnapshotMeta {
+            position,
+            membership: Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
+            size: bytes.len() as u64,
+            checksum: crc32c::crc32c(bytes),
+        },
+        offset: 0,
+        data: bytes.to_vec(),
+        done: true,
+    };
+    follower
+        .handle_message(Instant(1), NodeId(1), message)
+        .unwrap();
+    std::iter::from_fn(|| follower.poll_output()).collect()
+}
+
+fn truncations(outputs: &[Output]) -> Vec<(Lsn, Vec<Position>)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Truncated { after, discarded } => {
+                Some((*after, discarded.iter().map(Entry::position).collect()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Found by the `cluster` fuzz target (`fuzz/regressions/cluster/
+/// snapshot-replaces-committed-older-epoch-entry`): n3 crashed holding
+/// (e1, 1), which n1 and n2 committed; after a failover to e2 and a
+/// snapshot at (e2, 4), n3 restarted (commit 0) and installed it, reporting
+/// (e1, 1) as truncated although the snapshot holds it. An older epoch's
+/// entry below the snapshot may be in its history: replaced, not reported.
+#[test]
+fn older_epoch_entries_below_the_snapshot_are_replaced_not_reported_lost() {
+    let mut follower = follower_with_log(Epoch(2), &[1]);
+    let outputs = install_at(&mut follower, Epoch(2), Position::new(Epoch(2), Lsn(4)));
+    assert_eq!(truncations(&outputs), []);
+    assert!(outputs
+        .iter()
+        .any(|o| matches!(o, Output::InstallSnapshot { .. })));
+    assert_eq!(follower.log_start(), Position::new(Epoch(2), Lsn(4)));
+    assert_eq!(follower.entries(), []);
+}
+
+/// Entries the snapshot's history cannot hold are reported lost: a newer
+/// epoch than the snapshot's at or below its lsn, and everything after a
+/// position this log does not contain.
+#[test]
+fn entries_the_snapshot_cannot_hold_are_reported_truncated() {
+    // (e3, 2) at or below (e2, 4): epochs never decrease along a log.
+    let mut follower = follower_with_log(Epoch(4), &[1, 3, 3, 3, 3]);
+    let outputs = install_at(&mut follower, Epoch(4), Position::new(Epoch(2), Lsn(4)));
+    let lost = (2..=5).map(|l| Position::new(Epoch(3), Lsn(l))).collect();
+    assert_eq!(truncations(&outputs), [(Lsn(1), lost)]);
+    // Past the snapshot, in a log without its position.
+    let mut follower = follower_with_log(Epoch(4), &[1, 1, 1, 1, 1, 1]);
+    let outputs = install_at(&mut follower, Epoch(4), Position::new(Epoch(2), Lsn(4)));
+    let lost = (5..=6).map(|l| Position::new(Epoch(1), Lsn(l))).collect();
+    assert_eq!(truncations(&outputs), [(Lsn(4), lost)]);
+    assert_eq!(follower.last(), Position::new(Epoch(2), Lsn(4)));
 }
 
 #[test]
