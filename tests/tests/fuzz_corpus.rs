@@ -16,6 +16,7 @@ use steadfast::formats::frame::{Frame, RecordKind};
 use steadfast::formats::store::{ChangeOp, RowImage, SeededNondeterminism, Store, Value};
 use steadfast::formats::{logical, physical, statement, trigger};
 use steadfast::fuzzing::cluster::{run_cluster, Outcome, Program};
+use steadfast::fuzzing::snapshot::{self as snap, run_snapshot};
 use steadfast::fuzzing::{check_for, TARGETS};
 use steadfast::membership::MembershipChange;
 use steadfast::wire::{self, AppendResult, Envelope, Message};
@@ -430,6 +431,95 @@ fn seed_programs_reach_what_they_are_named_for() {
     }
 }
 
+/// Snapshot-transfer programs (byte layouts in `steadfast::fuzzing::snapshot`),
+/// each with the installs it must reach at least.
+fn snapshot_programs() -> Vec<(&'static str, Vec<u8>, usize)> {
+    // Old epoch 2, eight entries (three of epoch 1), node 1's snapshot at
+    // lsn 6 (100 bytes, seed 7), node 2 holds two entries (one committed),
+    // chunks of at most 16 bytes.
+    let setup = [1, 7, 5, 2, 1, 3, 15, 100, 0, 7];
+    // The same with 5-byte snapshots sent a byte at a time, and with empty ones.
+    let bytewise = [0, 3, 3, 1, 0, 0, 0, 5, 0, 1];
+    let empty = [2, 4, 4, 0, 0, 0, 7, 0, 0, 0];
+    let program = |setup: &[u8], steps: &[u8]| [setup, steps].concat();
+    let settle = [snap::OP_SETTLE, 15];
+    // Probes, then the first chunk, one message at a time.
+    let exchange = [snap::OP_DELIVER, 0, snap::OP_REPLY, 0];
+    let first_chunk = [&exchange[..], &exchange, &[snap::OP_ANSWER, 0], &exchange].concat();
+    // A malformed chunk in node 1's name (`done` on the first chunk).
+    let mut malformed = vec![snap::OP_ARBITRARY];
+    malformed.extend([0; 40]);
+    malformed.extend([1, 5]);
+    vec![
+        ("settle", program(&setup, &settle), 1),
+        ("bytewise", program(&bytewise, &settle), 1),
+        ("empty-snapshot", program(&empty, &settle), 1),
+        (
+            "restart-mid-transfer",
+            program(
+                &setup,
+                &[&first_chunk[..], &[snap::OP_RESTART], &settle].concat(),
+            ),
+            1,
+        ),
+        (
+            // Node 3, leader of the next epoch, resumes where node 2 is.
+            "new-leader-resumes",
+            program(
+                &setup,
+                &[&first_chunk[..], &[snap::OP_SCRIPTED, 0, 1, 15].repeat(8)].concat(),
+            ),
+            1,
+        ),
+        (
+            // Node 1 snapshots lsn 8 mid-transfer; its heartbeats restart
+            // the transfer with it.
+            "newer-snapshot-mid-transfer",
+            program(
+                &setup,
+                &[
+                    &first_chunk[..],
+                    &[snap::OP_TAKE, 60, 0, 3, snap::OP_TICK, snap::OP_TICK],
+                    &settle,
+                ]
+                .concat(),
+            ),
+            1,
+        ),
+        (
+            // A corrupted byte from node 1's host, a wrong-length answer,
+            // a malformed chunk and a forged answer; then honesty.
+            "hostile",
+            program(
+                &setup,
+                &[
+                    &first_chunk[..],
+                    &[snap::OP_FORGED_ANSWER, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                    &[snap::OP_FORGED_ANSWER, 4, 3, 5, 0, 0, 0, 0, 0, 0, 0],
+                    &malformed,
+                    &[snap::OP_RESPONSE, 0, 40, 0, 0, 0, 0, 0, 0, 0],
+                    &settle,
+                ]
+                .concat(),
+            ),
+            1,
+        ),
+        (
+            // A snapshot of another history at (e4, 10), sent by node 3.
+            "foreign-snapshot",
+            program(
+                &setup,
+                &[
+                    &[snap::OP_FOREIGN, 19, 40, 0, 9][..],
+                    &[snap::OP_SCRIPTED, 1, 1, 15].repeat(4),
+                ]
+                .concat(),
+            ),
+            1,
+        ),
+    ]
+}
+
 /// Writes the seed corpus under `fuzz/corpus/<target>/`, replacing the
 /// files it wrote before. Run by hand after changing an encoder or the
 /// cluster program format, then commit the result.
@@ -472,6 +562,22 @@ fn write_seed_corpus() {
         cluster.push((name.to_owned(), bytes));
     }
 
+    let mut snapshot = Vec::new();
+    for (name, bytes, installs) in snapshot_programs() {
+        let outcome = run_snapshot(&bytes);
+        assert!(
+            outcome.installs >= installs,
+            "seed {name} installs too little: {outcome:?}"
+        );
+        if name == "hostile" {
+            assert!(
+                outcome.refused >= 1 && outcome.answers.1 >= 1,
+                "seed {name} injects nothing: {outcome:?}"
+            );
+        }
+        snapshot.push((name.to_owned(), bytes));
+    }
+
     let named = |prefix: &str, items: Inputs| -> Seeds {
         items
             .into_iter()
@@ -488,6 +594,7 @@ fn write_seed_corpus() {
         ("logical", named("event", logical_events)),
         ("trigger", named("change-row", triggers)),
         ("cluster", cluster),
+        ("snapshot", snapshot),
     ];
     for (target, files) in corpus {
         let dir = fuzz_dir().join("corpus").join(target);

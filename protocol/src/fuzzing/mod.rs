@@ -21,10 +21,15 @@
 //!
 //! [`check_cluster`] is the stateful target: see [`cluster`] for its event
 //! language, invariants and threat model.
+//!
+//! [`check_snapshot`] drives snapshot chunks between a real leader and a
+//! real follower: see [`snapshot`] for its steps and properties.
 
 pub mod cluster;
+pub mod snapshot;
 
 pub use cluster::check_cluster;
+pub use snapshot::check_snapshot;
 
 use crate::formats::frame::{self, Decoded, Frame, FrameConfig, RecordKind, SegmentEnd};
 use crate::formats::{logical, physical, statement, trigger, DecodeError};
@@ -46,6 +51,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("logical", check_logical),
     ("trigger", check_trigger),
     ("cluster", check_cluster),
+    ("snapshot", check_snapshot),
 ];
 
 /// The check registered for the target `name`.
