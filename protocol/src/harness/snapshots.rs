@@ -158,7 +158,7 @@ impl Cluster {
                     "{id} holds {len} bytes of the snapshot at {snapshot}"
                 ));
             }
-            Output::InstallSnapshot { snapshot } => {
+            Output::InstallSnapshot { snapshot, .. } => {
                 let bytes = std::mem::take(&mut host.staging);
                 let state = decode_state(&bytes);
                 host.state = state.clone();

@@ -166,16 +166,18 @@ pub enum Output {
     /// snapshot, all durably *before performing any later output*. Entries
     /// after the position are kept (an earlier `Truncated` removed any that
     /// conflicted, with every entry the snapshot's history cannot hold).
-    ///
-    /// The deleted entries that were not reported `Truncated` are each
-    /// either in the snapshot (committed) or were never committed; the core
-    /// cannot tell which from the snapshot's description alone. A host
-    /// that must settle a write left in doubt
-    /// ([`ProposalOutcome::LeadershipLost`]) looks for it in the
-    /// snapshot's state, e.g. in a table of applied request ids.
     InstallSnapshot {
         /// The installed snapshot.
         snapshot: SnapshotMeta,
+        /// The entries at or below the snapshot's position this replica held
+        /// but had not applied, which the install deletes without reporting
+        /// them `Truncated`: each is either in the snapshot (committed) or was
+        /// never committed, and the snapshot's description alone cannot
+        /// tell which. A host settling a write left in doubt
+        /// ([`ProposalOutcome::LeadershipLost`]) looks for it in the
+        /// snapshot's state (a table of applied request ids, say). Nothing
+        /// leaves the log unreported.
+        replaced: Vec<Entry>,
     },
     /// The membership this replica uses changed: a membership entry was
     /// appended, truncated away or installed with a snapshot. Informational

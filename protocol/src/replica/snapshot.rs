@@ -5,6 +5,7 @@
 
 use super::progress::ReplicationState;
 use super::{InputError, Output, Replica, Role};
+use crate::entry::Entry;
 use crate::membership::Membership;
 use crate::snapshot::{SnapshotError, SnapshotMeta};
 use crate::types::{Instant, Lsn, NodeId, Position};
@@ -372,14 +373,21 @@ impl Replica {
             // holds only epochs up to its own at lsns up to its own. An entry
             // past either bound cannot be in it: those entries (a suffix of
             // this log) are lost, and reported as truncated. The entries
-            // before them are replaced by the snapshot without a report:
-            // each is either in the snapshot's history (certainly so if
-            // committed here or of the snapshot's own epoch, whose unique
-            // leader wrote both) or was never committed; only the snapshot's
-            // contents can tell which (see `Output::InstallSnapshot`).
+            // before them are replaced by the snapshot: each is either in
+            // the snapshot's history (certainly so if committed here or of
+            // the snapshot's own epoch, whose unique leader wrote both) or
+            // was never committed; only the snapshot's contents can tell
+            // which, so they are reported as replaced.
             let within = self.log.last_at_or_below(position.lsn, position.epoch);
             self.truncate_after(within.lsn.max(self.commit));
         }
+        let replaced: Vec<Entry> = self
+            .log
+            .entries()
+            .iter()
+            .filter(|e| e.lsn > self.applied && e.lsn <= position.lsn)
+            .cloned()
+            .collect();
         let _ = self.log.install(position);
         self.base_membership = meta.membership.clone();
         self.commit = self.commit.max(position.lsn);
@@ -387,8 +395,10 @@ impl Replica {
         self.persisted = self.persisted.max(position.lsn);
         self.verified = self.verified.max(position.lsn);
         self.snapshot = Some(meta.clone());
-        self.outputs
-            .push_back(Output::InstallSnapshot { snapshot: meta });
+        self.outputs.push_back(Output::InstallSnapshot {
+            snapshot: meta,
+            replaced,
+        });
         self.recompute_membership();
         self.apply_committed();
     }

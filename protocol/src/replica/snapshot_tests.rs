@@ -372,6 +372,19 @@ fn install_at(follower: &mut Replica, epoch: Epoch, position: Position) -> Vec<O
     std::iter::from_fn(|| follower.poll_output()).collect()
 }
 
+/// The positions each `InstallSnapshot` reports replaced.
+fn replacements(outputs: &[Output]) -> Vec<Vec<Position>> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::InstallSnapshot { replaced, .. } => {
+                Some(replaced.iter().map(Entry::position).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn truncations(outputs: &[Output]) -> Vec<(Lsn, Vec<Position>)> {
     outputs
         .iter()
@@ -389,22 +402,22 @@ fn truncations(outputs: &[Output]) -> Vec<(Lsn, Vec<Position>)> {
 /// (e1, 1), which n1 and n2 committed; after a failover to e2 and a
 /// snapshot at (e2, 4), n3 restarted (commit 0) and installed it, reporting
 /// (e1, 1) as truncated although the snapshot holds it. An older epoch's
-/// entry below the snapshot may be in its history: replaced, not reported.
+/// entry below the snapshot may be in its history: reported replaced, not
+/// truncated.
 #[test]
 fn older_epoch_entries_below_the_snapshot_are_replaced_not_reported_lost() {
     let mut follower = follower_with_log(Epoch(2), &[1]);
     let outputs = install_at(&mut follower, Epoch(2), Position::new(Epoch(2), Lsn(4)));
     assert_eq!(truncations(&outputs), []);
-    assert!(outputs
-        .iter()
-        .any(|o| matches!(o, Output::InstallSnapshot { .. })));
+    let e1 = |l| Position::new(Epoch(1), Lsn(l));
+    assert_eq!(replacements(&outputs), [vec![e1(1)]]);
     assert_eq!(follower.log_start(), Position::new(Epoch(2), Lsn(4)));
     assert_eq!(follower.entries(), []);
 }
 
 /// Entries the snapshot's history cannot hold are reported lost: a newer
 /// epoch than the snapshot's at or below its lsn, and everything after a
-/// position this log does not contain.
+/// position this log does not contain. The rest are reported replaced.
 #[test]
 fn entries_the_snapshot_cannot_hold_are_reported_truncated() {
     // (e3, 2) at or below (e2, 4): epochs never decrease along a log.
@@ -412,11 +425,17 @@ fn entries_the_snapshot_cannot_hold_are_reported_truncated() {
     let outputs = install_at(&mut follower, Epoch(4), Position::new(Epoch(2), Lsn(4)));
     let lost = (2..=5).map(|l| Position::new(Epoch(3), Lsn(l))).collect();
     assert_eq!(truncations(&outputs), [(Lsn(1), lost)]);
+    let e1 = |l| Position::new(Epoch(1), Lsn(l));
+    assert_eq!(replacements(&outputs), [vec![e1(1)]]);
     // Past the snapshot, in a log without its position.
     let mut follower = follower_with_log(Epoch(4), &[1, 1, 1, 1, 1, 1]);
     let outputs = install_at(&mut follower, Epoch(4), Position::new(Epoch(2), Lsn(4)));
     let lost = (5..=6).map(|l| Position::new(Epoch(1), Lsn(l))).collect();
     assert_eq!(truncations(&outputs), [(Lsn(4), lost)]);
+    assert_eq!(
+        replacements(&outputs),
+        [(1..=4).map(e1).collect::<Vec<_>>()]
+    );
     assert_eq!(follower.last(), Position::new(Epoch(2), Lsn(4)));
 }
 

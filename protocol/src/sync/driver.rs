@@ -50,6 +50,9 @@ pub enum ProposeRefused {
 ///   for `LeadershipLost`, which puts the ticket *in doubt*.
 /// - After an [`Output::Truncated`]: fails the ticket of every discarded
 ///   entry with [`Failure::Truncated`].
+/// - After an [`Output::InstallSnapshot`]: fails the ticket of every entry
+///   it replaced with [`Failure::Superseded`] (committed or not, only the
+///   snapshot's state can tell).
 ///
 /// A ticket therefore completes only after every earlier output was
 /// performed: a client told `Committed` can read its write at once.
@@ -61,7 +64,8 @@ pub enum ProposeRefused {
 /// next leader or be truncated. The driver keeps those tickets open and
 /// resolves them *definitively* when this node learns which: committed when
 /// the entry (same epoch and lsn) is applied here, [`Failure::Truncated`]
-/// when it is discarded. Until then a waiter waits; use
+/// when it is discarded ([`Failure::Superseded`] when a snapshot replaces it
+/// first, the one case where this node cannot tell). Until then a waiter waits; use
 /// [`Ticket::wait_timeout`] to bound it (the write then stays in doubt).
 /// The watch stays open too: committed and applied lsns keep their meaning
 /// across epochs. Only [`shutdown`](Self::shutdown) closes both: open
@@ -379,6 +383,15 @@ impl Core {
                     let position = entry.position();
                     if let Some(request) = self.forget(position) {
                         let failed = Outcome::Failed(Failure::Truncated { position });
+                        follow_up.complete.push((request, failed));
+                    }
+                }
+            }
+            Output::InstallSnapshot { replaced, .. } => {
+                for entry in replaced {
+                    let position = entry.position();
+                    if let Some(request) = self.forget(position) {
+                        let failed = Outcome::Failed(Failure::Superseded { position });
                         follow_up.complete.push((request, failed));
                     }
                 }

@@ -228,3 +228,47 @@ fn after_a_step_down_tickets_wait_for_a_definite_outcome() {
     assert_eq!(driver.outstanding(), 0);
     assert_eq!(driver.watch().current(Mark::Applied), pos(2, 3));
 }
+
+#[test]
+fn a_snapshot_that_replaces_in_doubt_entries_supersedes_their_tickets() {
+    let (driver, ten, eleven) = three_node_leader_with_two_proposals();
+    // Node 2 leads epoch 2 and, instead of the log, sends a snapshot at
+    // (e2, 5): node 1 cannot tell whether lsn 2 and 3 hold its proposals.
+    let heartbeat = Message::Append {
+        epoch: Epoch(2),
+        prev: pos(1, 1),
+        entries: vec![],
+        commit: Lsn(1),
+        round: 1,
+    };
+    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    let mut applied = Vec::new();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!((ten.outcome(), eleven.outcome()), (None, None), "in doubt");
+    let state = b"the state through (e2, 5)";
+    let chunk = Message::InstallSnapshot {
+        epoch: Epoch(2),
+        snapshot: crate::snapshot::SnapshotMeta {
+            position: pos(2, 5),
+            membership: crate::Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
+            size: state.len() as u64,
+            checksum: crc32c::crc32c(state),
+        },
+        offset: 0,
+        data: state.to_vec(),
+        done: true,
+    };
+    driver.handle_message(NOW, NodeId(2), chunk).unwrap();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    let superseded = |lsn| {
+        Outcome::Failed(Failure::Superseded {
+            position: pos(1, lsn),
+        })
+    };
+    assert_eq!((ten.wait(), eleven.wait()), (superseded(2), superseded(3)));
+    assert!(Failure::Superseded {
+        position: pos(1, 2)
+    }
+    .may_still_commit());
+    assert_eq!(driver.outstanding(), 0);
+}

@@ -39,6 +39,15 @@ pub enum Failure {
         /// Where the entry was before it was truncated.
         position: Position,
     },
+    /// The entry was appended at `position`, left in doubt by a step-down,
+    /// and then this node installed a snapshot covering `position` before
+    /// learning its fate. *Decided but not known here*: if it committed it
+    /// is in the snapshot, otherwise it never will commit; the host can
+    /// tell by looking for the request in the snapshot's state.
+    Superseded {
+        /// Where the entry was before the snapshot replaced it.
+        position: Position,
+    },
     /// The node stopped tracking the proposal (the ticket registry was
     /// closed) before it committed. *Unknown* outcome: the entry may already
     /// be on other replicas and may still commit under a new leader, so the
@@ -47,10 +56,11 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Whether the write might still be committed later (only for
-    /// [`Failure::Abandoned`]); `false` means it definitely never will be.
+    /// Whether the write may be committed, now or later
+    /// ([`Failure::Abandoned`], [`Failure::Superseded`]): the client must
+    /// not assume it failed. `false` means it definitely never will be.
     pub fn may_still_commit(&self) -> bool {
-        matches!(self, Failure::Abandoned(_))
+        matches!(self, Failure::Abandoned(_) | Failure::Superseded { .. })
     }
 }
 

@@ -225,9 +225,29 @@ impl Host {
     }
 
     /// Install the staged snapshot, durably and after every earlier write.
-    /// Returns the state machine it holds, or what was wrong with it.
-    pub(super) fn install(&mut self, meta: SnapshotMeta) -> Result<Vec<Entry>, String> {
+    /// Returns the state machine it holds, or what was wrong with it (the
+    /// bytes, or a stored entry the install would delete unreported: every
+    /// unapplied one at or below the position must be in `replaced`).
+    pub(super) fn install(
+        &mut self,
+        meta: SnapshotMeta,
+        replaced: &[Entry],
+    ) -> Result<Vec<Entry>, String> {
         self.flush(usize::MAX)?;
+        let applied = Lsn(self.applied.len() as u64);
+        let deleted: Vec<&Entry> = self
+            .log
+            .iter()
+            .filter(|e| e.lsn > applied && e.lsn <= meta.position.lsn)
+            .collect();
+        if deleted != replaced.iter().collect::<Vec<_>>() {
+            return Err(format!(
+                "installing {} deletes unapplied entries {:?} but reports {:?} replaced",
+                meta.position,
+                deleted.iter().map(|e| e.position()).collect::<Vec<_>>(),
+                replaced.iter().map(Entry::position).collect::<Vec<_>>()
+            ));
+        }
         let bytes = std::mem::take(&mut self.staging);
         if bytes.len() as u64 != meta.size || crc32c::crc32c(&bytes) != meta.checksum {
             return Err(format!(

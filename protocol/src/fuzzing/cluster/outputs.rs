@@ -118,9 +118,9 @@ impl Sim {
                     self.fail(&format!("{id}: {problem}"));
                 }
             }
-            Output::InstallSnapshot { snapshot } => {
+            Output::InstallSnapshot { snapshot, replaced } => {
                 let position = snapshot.position;
-                match self.hosts[i].install(snapshot) {
+                match self.hosts[i].install(snapshot, &replaced) {
                     Ok(state) => {
                         self.history.on_apply(now, id, &state);
                         self.installs += 1;

@@ -246,6 +246,7 @@ impl Sim {
                 self.staged = None;
                 expected.push(Output::InstallSnapshot {
                     snapshot: meta.clone(),
+                    replaced: replaced_by(before, position),
                 });
                 meta.size
             } else {
@@ -333,7 +334,7 @@ impl Sim {
                 self.staging.extend(data);
                 self.outcome.chunks += 1;
             }
-            Output::InstallSnapshot { snapshot } => {
+            Output::InstallSnapshot { snapshot, .. } => {
                 let bytes = std::mem::take(&mut self.staging);
                 let of = self.staging_of.take();
                 let position = snapshot.position;
@@ -428,4 +429,32 @@ impl Sim {
         }
         self.check_follower();
     }
+}
+
+/// The entries an install of a snapshot at `position` must report replaced
+/// (an independent restatement of the rule): the unapplied entries at or
+/// below the position that survive the truncation of whatever the
+/// snapshot's history cannot hold (entries past the position, or of a
+/// newer epoch, when the log does not contain the position; never below
+/// the commit point).
+fn replaced_by(before: &Replica, position: Position) -> Vec<Entry> {
+    let contains = before.log_start() == position
+        || before.entry(position.lsn).map(Entry::position) == Some(position);
+    let kept_through = if contains {
+        position.lsn
+    } else {
+        let boundary = before
+            .entries()
+            .iter()
+            .rev()
+            .find(|e| e.lsn <= position.lsn && e.epoch <= position.epoch)
+            .map_or(before.log_start().lsn, |e| e.lsn);
+        boundary.max(before.commit())
+    };
+    before
+        .entries()
+        .iter()
+        .filter(|e| e.lsn > before.applied() && e.lsn <= position.lsn && e.lsn <= kept_through)
+        .cloned()
+        .collect()
 }

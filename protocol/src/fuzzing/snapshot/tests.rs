@@ -97,7 +97,10 @@ fn a_host_told_to_install_bytes_that_do_not_match_is_noticed() {
     sim.staging_of = Some(meta.position);
     meta.checksum ^= 1;
     let message = panics(|| {
-        sim.perform(Output::InstallSnapshot { snapshot: meta });
+        sim.perform(Output::InstallSnapshot {
+            snapshot: meta,
+            replaced: Vec::new(),
+        });
     });
     assert!(message.contains("property 2"), "{message}");
 }
