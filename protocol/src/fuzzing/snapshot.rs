@@ -51,8 +51,10 @@
 //!    complete; a chunk at any offset but the number of bytes the host holds
 //!    of that snapshot (0 after a restart or a bad checksum) is answered
 //!    with that number; the chunk at it is staged and answered with the new
-//!    count, or, when it ends the snapshot, installed (answer `size`) if the
-//!    bytes match the meta and dropped (answer 0) if not. After an install
+//!    count, or, when it ends the snapshot, installed (answer `size`, the
+//!    install listing as `replaced` exactly the unapplied entries at or
+//!    below its position that survive truncating what its history cannot
+//!    hold) if the bytes match the meta and dropped (answer 0) if not. After an install
 //!    `snapshot()` is the meta and commit and applied are at least its lsn.
 //! 4. An honest transfer (true bytes, in order from 0, nothing else
 //!    delivered in between) of a snapshot newer than the commit point ends
