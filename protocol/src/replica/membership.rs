@@ -124,7 +124,8 @@ impl Replica {
 
     /// A leader that removed itself steps down once the removal commits,
     /// handing over with `TimeoutNow` to a voter that holds its whole log
-    /// (the lowest id among them), so the cluster need not wait out an
+    /// (the target of a transfer in progress, else the lowest id among
+    /// them), so the cluster need not wait out an
     /// election timeout. With none caught up, the voters elect a leader
     /// as after any failure.
     pub(super) fn step_down_if_removed(&mut self) {
@@ -132,11 +133,16 @@ impl Replica {
             return;
         }
         let last = self.log.last().lsn;
+        let caught_up = |id: &NodeId| {
+            self.membership.is_voter(*id)
+                && self.progress.get(id).is_some_and(|p| p.matched >= last)
+        };
+        // A transfer in progress names the successor; else the lowest id.
         let successor = self
-            .progress
-            .iter()
-            .find(|(id, p)| self.membership.is_voter(**id) && p.matched >= last)
-            .map(|(id, _)| *id);
+            .transfer
+            .map(|(target, _)| target)
+            .filter(caught_up)
+            .or_else(|| self.progress.keys().copied().find(caught_up));
         if let Some(successor) = successor {
             self.revoke_lease();
             let epoch = self.hard.epoch;

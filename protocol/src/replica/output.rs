@@ -169,15 +169,20 @@ pub enum Output {
     InstallSnapshot {
         /// The installed snapshot.
         snapshot: SnapshotMeta,
-        /// The entries at or below the snapshot's position this replica held
-        /// but had not applied, which the install deletes without reporting
-        /// them `Truncated`: each is either in the snapshot (committed) or was
-        /// never committed, and the snapshot's description alone cannot
-        /// tell which. A host settling a write left in doubt
-        /// ([`ProposalOutcome::LeadershipLost`]) looks for it in the
-        /// snapshot's state (a table of applied request ids, say). Nothing
-        /// leaves the log unreported.
-        replaced: Vec<Entry>,
+        /// The positions of the entries at or below the snapshot's position
+        /// this replica held but had not applied, which the install deletes
+        /// without reporting them `Truncated` (those the snapshot's history
+        /// cannot hold are reported `Truncated` first). Each is in the
+        /// snapshot or was never committed: certainly in it if of the
+        /// snapshot's epoch, or at or below such an entry of this list (log
+        /// matching); otherwise only the snapshot's state can tell (a table
+        /// of applied request ids, say). A host settling a write left in
+        /// doubt ([`ProposalOutcome::LeadershipLost`]) uses this;
+        /// [`Driver`](crate::sync::Driver) does. Nothing leaves the log
+        /// unreported. (Under a policy that loses writes on failover, an
+        /// entry already applied here may be missing from the snapshot too:
+        /// the snapshot's state is then the truth.)
+        replaced: Vec<Position>,
     },
     /// The membership this replica uses changed: a membership entry was
     /// appended, truncated away or installed with a snapshot. Informational

@@ -364,29 +364,31 @@ impl Replica {
 
     /// Replace the log prefix through the snapshot's position by the
     /// snapshot. Entries this replica held that the snapshot's history
-    /// cannot contain are truncated and reported; entries after the
-    /// position that match are kept.
+    /// cannot contain are truncated and reported; the others at or below
+    /// the position are reported replaced; entries after the position that
+    /// match are kept.
     fn install_snapshot(&mut self, meta: SnapshotMeta) {
         let position = meta.position;
         if !self.log.contains(position) {
             // Epochs never decrease along a log, so the snapshot's history
             // holds only epochs up to its own at lsns up to its own. An entry
             // past either bound cannot be in it: those entries (a suffix of
-            // this log) are lost, and reported as truncated. The entries
-            // before them are replaced by the snapshot: each is either in
-            // the snapshot's history (certainly so if committed here or of
-            // the snapshot's own epoch, whose unique leader wrote both) or
-            // was never committed; only the snapshot's contents can tell
-            // which, so they are reported as replaced.
+            // this log) are lost, and reported as truncated (and rolled back
+            // if applied, which only a policy that loses writes on failover
+            // allows). The entries before them are replaced by the snapshot:
+            // each is either in the snapshot's history (certainly so if of
+            // the snapshot's own epoch, whose unique leader wrote both, or
+            // before such an entry, by log matching; and if committed, under
+            // a policy that survives failover) or was never committed.
             let within = self.log.last_at_or_below(position.lsn, position.epoch);
-            self.truncate_after(within.lsn.max(self.commit));
+            self.truncate_after(within.lsn);
         }
-        let replaced: Vec<Entry> = self
+        let replaced: Vec<Position> = self
             .log
             .entries()
             .iter()
             .filter(|e| e.lsn > self.applied && e.lsn <= position.lsn)
-            .cloned()
+            .map(Entry::position)
             .collect();
         let _ = self.log.install(position);
         self.base_membership = meta.membership.clone();

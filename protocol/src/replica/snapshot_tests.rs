@@ -377,9 +377,7 @@ fn replacements(outputs: &[Output]) -> Vec<Vec<Position>> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            Output::InstallSnapshot { replaced, .. } => {
-                Some(replaced.iter().map(Entry::position).collect())
-            }
+            Output::InstallSnapshot { replaced, .. } => Some(replaced.clone()),
             _ => None,
         })
         .collect()

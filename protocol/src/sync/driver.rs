@@ -8,7 +8,7 @@ use crate::entry::RequestId;
 use crate::replica::{InputError, Output, ProposalOutcome, ProposeError, Replica};
 use crate::types::{Instant, Lsn, NodeId, Position};
 use crate::wire::Message;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 /// Why [`Driver::propose`] returned no ticket. Either way nothing was
@@ -42,17 +42,23 @@ pub enum ProposeRefused {
 ///   [`watch`](Self::watch) as [`Mark::Committed`](super::Mark::Committed).
 /// - After the sink performed an [`Output::Apply`]: publishes its last entry
 ///   as [`Mark::Applied`](super::Mark::Applied) (only then is it visible in
-///   the host's state), and completes, as committed, any ticket whose entry
-///   was in doubt (see below) and is among the applied entries.
+///   the host's state), and settles every ticket in doubt (see below) at an
+///   applied lsn: committed if its entry is the one applied there,
+///   [`Failure::Truncated`] if another entry was.
 /// - After an [`Output::Reply`]: completes the request's ticket
 ///   ([`ProposalOutcome::Committed`] → [`Outcome::Committed`];
 ///   `NotLeader` or `TransferInProgress` → [`Failure::NotLeader`]), except
 ///   for `LeadershipLost`, which puts the ticket *in doubt*.
-/// - After an [`Output::Truncated`]: fails the ticket of every discarded
-///   entry with [`Failure::Truncated`].
-/// - After an [`Output::InstallSnapshot`]: fails the ticket of every entry
-///   it replaced with [`Failure::Superseded`] (committed or not, only the
-///   snapshot's state can tell).
+/// - After an [`Output::InstallSnapshot`]: publishes the snapshot's position
+///   as applied, and settles every ticket in doubt at or below it: committed
+///   when the snapshot certainly holds its entry (the snapshot's epoch, or
+///   below such a replaced entry), [`Failure::Truncated`] when it certainly
+///   does not (a newer epoch than the snapshot's), else
+///   [`Failure::Superseded`] (only the snapshot's state can tell).
+///
+/// An [`Output::Truncated`] settles nothing: an entry discarded here may
+/// still be on other replicas and commit under a later leader. Only a
+/// different entry committed at its lsn makes the failure definite.
 ///
 /// A ticket therefore completes only after every earlier output was
 /// performed: a client told `Committed` can read its write at once.
@@ -64,8 +70,9 @@ pub enum ProposeRefused {
 /// next leader or be truncated. The driver keeps those tickets open and
 /// resolves them *definitively* when this node learns which: committed when
 /// the entry (same epoch and lsn) is applied here, [`Failure::Truncated`]
-/// when it is discarded ([`Failure::Superseded`] when a snapshot replaces it
-/// first, the one case where this node cannot tell). Until then a waiter waits; use
+/// when another entry is applied at its lsn ([`Failure::Superseded`] when a
+/// snapshot covers the lsn and cannot say, the one case where this node
+/// cannot tell). Until then a waiter waits; use
 /// [`Ticket::wait_timeout`] to bound it (the write then stays in doubt).
 /// The watch stays open too: committed and applied lsns keep their meaning
 /// across epochs. Only [`shutdown`](Self::shutdown) closes both: open
@@ -112,6 +119,8 @@ struct Core {
     proposals: BTreeMap<Position, Proposal>,
     /// The same proposals, by request id.
     positions: BTreeMap<RequestId, Position>,
+    /// The proposals in doubt, by lsn (two may share one, from two epochs).
+    doubtful: BTreeSet<(Lsn, Position)>,
     shut_down: bool,
 }
 
@@ -143,6 +152,7 @@ impl Driver {
                 queued: VecDeque::new(),
                 proposals: BTreeMap::new(),
                 positions: BTreeMap::new(),
+                doubtful: BTreeSet::new(),
                 shut_down: false,
             }),
             work: Condvar::new(),
@@ -324,6 +334,7 @@ impl Driver {
         core.shut_down = true;
         core.proposals.clear();
         core.positions.clear();
+        core.doubtful.clear();
         self.tickets.close(CloseReason::ShutDown);
         self.watch.close(CloseReason::ShutDown);
         self.work.notify_all();
@@ -354,45 +365,66 @@ impl Core {
                         Outcome::Failed(Failure::NotLeader)
                     }
                     ProposalOutcome::LeadershipLost { .. } => {
-                        if let Some(at) = self.positions.get(request) {
-                            if let Some(proposal) = self.proposals.get_mut(at) {
-                                proposal.in_doubt = true;
-                            }
+                        if let Some(&at) = self.positions.get(request) {
+                            self.doubt(at);
                         }
                         return follow_up;
                     }
                 };
                 if let Some(at) = self.positions.remove(request) {
                     self.proposals.remove(&at);
+                    self.doubtful.remove(&(at.lsn, at));
                 }
                 follow_up.complete.push((*request, outcome));
             }
             Output::Apply { entries } => {
                 follow_up.applied = entries.last().map(|entry| entry.position());
-                for entry in entries {
-                    let at = entry.position();
-                    if self.proposals.get(&at).is_some_and(|p| p.in_doubt) {
-                        if let Some(request) = self.forget(at) {
-                            follow_up.complete.push((request, Outcome::Committed(at)));
-                        }
+                let applied: BTreeMap<Lsn, Position> =
+                    entries.iter().map(|e| (e.lsn, e.position())).collect();
+                let (Some(&first), Some(&last)) = (applied.keys().next(), applied.keys().last())
+                else {
+                    return follow_up;
+                };
+                for at in self.doubtful_in(first, last) {
+                    let outcome = if applied.get(&at.lsn) == Some(&at) {
+                        Outcome::Committed(at)
+                    } else {
+                        Outcome::Failed(Failure::Truncated { position: at })
+                    };
+                    if let Some(request) = self.forget(at) {
+                        follow_up.complete.push((request, outcome));
                     }
                 }
             }
             Output::Truncated { discarded, .. } => {
+                // Not definite: the entry may commit under a later leader.
                 for entry in discarded {
-                    let position = entry.position();
-                    if let Some(request) = self.forget(position) {
-                        let failed = Outcome::Failed(Failure::Truncated { position });
-                        follow_up.complete.push((request, failed));
-                    }
+                    self.doubt(entry.position());
                 }
             }
-            Output::InstallSnapshot { replaced, .. } => {
-                for entry in replaced {
-                    let position = entry.position();
-                    if let Some(request) = self.forget(position) {
-                        let failed = Outcome::Failed(Failure::Superseded { position });
-                        follow_up.complete.push((request, failed));
+            Output::InstallSnapshot { snapshot, replaced } => {
+                let top = snapshot.position;
+                follow_up.applied = Some(top);
+                // Replaced entries at or below one of the snapshot's epoch
+                // are in it (log matching).
+                let certain_through = replaced
+                    .iter()
+                    .filter(|p| p.epoch == top.epoch)
+                    .map(|p| p.lsn)
+                    .max()
+                    .unwrap_or(Lsn(0));
+                for at in self.doubtful_in(Lsn(0), top.lsn) {
+                    let outcome = if at.epoch == top.epoch
+                        || (at.lsn <= certain_through && replaced.contains(&at))
+                    {
+                        Outcome::Committed(at)
+                    } else if at.epoch > top.epoch {
+                        Outcome::Failed(Failure::Truncated { position: at })
+                    } else {
+                        Outcome::Failed(Failure::Superseded { position: at })
+                    };
+                    if let Some(request) = self.forget(at) {
+                        follow_up.complete.push((request, outcome));
                     }
                 }
             }
@@ -401,8 +433,26 @@ impl Core {
         follow_up
     }
 
+    /// Marks the proposal at `at`, if this driver tracks one, in doubt.
+    fn doubt(&mut self, at: Position) {
+        if let Some(proposal) = self.proposals.get_mut(&at) {
+            proposal.in_doubt = true;
+            self.doubtful.insert((at.lsn, at));
+        }
+    }
+
+    /// The proposals in doubt at lsns `from..=to`.
+    fn doubtful_in(&self, from: Lsn, to: Lsn) -> Vec<Position> {
+        self.doubtful
+            .range((from, Position::ZERO)..)
+            .take_while(|(lsn, _)| *lsn <= to)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
     /// Stops tracking the proposal at `at`, returning its request id.
     fn forget(&mut self, at: Position) -> Option<RequestId> {
+        self.doubtful.remove(&(at.lsn, at));
         let proposal = self.proposals.remove(&at)?;
         self.positions.remove(&proposal.request);
         Some(proposal.request)

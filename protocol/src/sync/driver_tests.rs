@@ -272,3 +272,92 @@ fn a_snapshot_that_replaces_in_doubt_entries_supersedes_their_tickets() {
     .may_still_commit());
     assert_eq!(driver.outstanding(), 0);
 }
+
+/// Discarded here is not failed: the entry may still be on another replica
+/// and commit under a later leader. Node 1's two proposals are overwritten
+/// by epoch 2's leader, then epoch 3's leader (which held them) commits them.
+#[test]
+fn a_ticket_whose_entry_is_truncated_here_can_still_commit() {
+    let (driver, ten, eleven) = three_node_leader_with_two_proposals();
+    let entry = |epoch, lsn| Entry {
+        epoch: Epoch(epoch),
+        lsn: Lsn(lsn),
+        kind: EntryKind::Command(vec![lsn as u8 + 8]),
+    };
+    let mut applied = Vec::new();
+    // Epoch 2's leader (node 2) overwrites lsn 2 and 3.
+    let overwrite = Message::Append {
+        epoch: Epoch(2),
+        prev: pos(1, 1),
+        entries: vec![Entry {
+            kind: EntryKind::Noop,
+            ..entry(2, 2)
+        }],
+        commit: Lsn(1),
+        round: 1,
+    };
+    driver.handle_message(NOW, NodeId(2), overwrite).unwrap();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(driver.with_replica(Replica::last), pos(2, 2));
+    assert_eq!((ten.outcome(), eleven.outcome()), (None, None), "in doubt");
+    // Epoch 3's leader (node 3) still held them, and commits them behind
+    // its own no-op.
+    let restore = Message::Append {
+        epoch: Epoch(3),
+        prev: pos(1, 1),
+        entries: vec![
+            entry(1, 2),
+            entry(1, 3),
+            Entry {
+                kind: EntryKind::Noop,
+                ..entry(3, 4)
+            },
+        ],
+        commit: Lsn(4),
+        round: 1,
+    };
+    driver.handle_message(NOW, NodeId(3), restore).unwrap();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(ten.wait(), Outcome::Committed(pos(1, 2)));
+    assert_eq!(eleven.wait(), Outcome::Committed(pos(1, 3)));
+    assert_eq!(driver.outstanding(), 0);
+}
+
+/// An installed snapshot moves the applied mark to its position (a waiter
+/// for an lsn it covers must not hang), and settles in-doubt tickets it
+/// certainly holds as committed.
+#[test]
+fn a_snapshot_publishes_applied_and_commits_what_it_certainly_holds() {
+    let (driver, ten, eleven) = three_node_leader_with_two_proposals();
+    // Node 2 leads epoch 2 holding node 1's whole log, and sends a snapshot
+    // at (1, 3): it holds both proposals.
+    let heartbeat = Message::Append {
+        epoch: Epoch(2),
+        prev: pos(1, 3),
+        entries: vec![],
+        commit: Lsn(1),
+        round: 1,
+    };
+    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    let mut applied = Vec::new();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!((ten.outcome(), eleven.outcome()), (None, None), "in doubt");
+    let state = b"the state through (e1, 3)";
+    let chunk = Message::InstallSnapshot {
+        epoch: Epoch(2),
+        snapshot: crate::snapshot::SnapshotMeta {
+            position: pos(1, 3),
+            membership: crate::Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
+            size: state.len() as u64,
+            checksum: crc32c::crc32c(state),
+        },
+        offset: 0,
+        data: state.to_vec(),
+        done: true,
+    };
+    driver.handle_message(NOW, NodeId(2), chunk).unwrap();
+    while driver.pump(perform(&driver, &mut applied)) > 0 {}
+    assert_eq!(driver.watch().current(Mark::Applied), pos(1, 3));
+    assert_eq!(ten.wait(), Outcome::Committed(pos(1, 2)));
+    assert_eq!(eleven.wait(), Outcome::Committed(pos(1, 3)));
+}

@@ -63,9 +63,11 @@
 //! //                   commit point        -> watch.publish_committed(p)   (before the batch)
 //! //                   Apply performed     -> watch.publish_applied(last)  (after the sink)
 //! //                   Reply performed     -> tickets.complete(id, outcome)
-//! //                   Truncated performed -> tickets.complete(id, Failed(Truncated{..}))
-//! //                   LeadershipLost      -> ticket stays open, in doubt, until its entry
-//! //                                          is applied here (Committed) or truncated
+//! //                   LeadershipLost      -> ticket stays open, in doubt, until its lsn
+//! //                                          is applied here: Committed if its entry,
+//! //                                          Failed(Truncated{..}) if another entry
+//! //                   InstallSnapshot     -> in-doubt tickets at or below it: Committed,
+//! //                                          Failed(Truncated) or Failed(Superseded)
 //! //                   shutdown()          -> tickets.close(ShutDown), watch.close(ShutDown)
 //! ```
 //!

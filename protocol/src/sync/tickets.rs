@@ -33,8 +33,11 @@ pub enum Failure {
     /// The core refused the proposal before appending it (this node is not
     /// the leader, or was fenced). Definite: the write is in no log.
     NotLeader,
-    /// The entry was appended at `position` and later truncated after a
-    /// failover. Definite: it will never commit.
+    /// The entry was appended at `position`, and after a failover another
+    /// entry was committed at its lsn (applied here, or implied by an
+    /// installed snapshot of a lower epoch). Definite: it will never commit.
+    /// (Being discarded from this node's log alone is not definite: another
+    /// replica may hold the entry and commit it under a later leader.)
     Truncated {
         /// Where the entry was before it was truncated.
         position: Position,

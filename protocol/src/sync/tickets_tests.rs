@@ -115,11 +115,15 @@ fn completing_a_dropped_ticket_is_fine() {
 }
 
 #[test]
-fn only_abandoned_failures_may_still_commit() {
+fn only_abandoned_and_superseded_failures_may_still_commit() {
     assert!(!Failure::NotLeader.may_still_commit());
     assert!(!Failure::Truncated {
         position: Position::ZERO
     }
     .may_still_commit());
     assert!(Failure::Abandoned(CloseReason::ShutDown).may_still_commit());
+    assert!(Failure::Superseded {
+        position: Position::ZERO
+    }
+    .may_still_commit());
 }

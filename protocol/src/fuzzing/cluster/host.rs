@@ -231,21 +231,20 @@ impl Host {
     pub(super) fn install(
         &mut self,
         meta: SnapshotMeta,
-        replaced: &[Entry],
+        replaced: &[Position],
     ) -> Result<Vec<Entry>, String> {
         self.flush(usize::MAX)?;
         let applied = Lsn(self.applied.len() as u64);
-        let deleted: Vec<&Entry> = self
+        let deleted: Vec<Position> = self
             .log
             .iter()
             .filter(|e| e.lsn > applied && e.lsn <= meta.position.lsn)
+            .map(Entry::position)
             .collect();
-        if deleted != replaced.iter().collect::<Vec<_>>() {
+        if deleted != replaced {
             return Err(format!(
-                "installing {} deletes unapplied entries {:?} but reports {:?} replaced",
+                "installing {} deletes unapplied entries {deleted:?} but reports {replaced:?} replaced",
                 meta.position,
-                deleted.iter().map(|e| e.position()).collect::<Vec<_>>(),
-                replaced.iter().map(Entry::position).collect::<Vec<_>>()
             ));
         }
         let bytes = std::mem::take(&mut self.staging);

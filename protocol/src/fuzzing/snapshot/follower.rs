@@ -435,26 +435,24 @@ impl Sim {
 /// (an independent restatement of the rule): the unapplied entries at or
 /// below the position that survive the truncation of whatever the
 /// snapshot's history cannot hold (entries past the position, or of a
-/// newer epoch, when the log does not contain the position; never below
-/// the commit point).
-fn replaced_by(before: &Replica, position: Position) -> Vec<Entry> {
+/// newer epoch, when the log does not contain the position).
+fn replaced_by(before: &Replica, position: Position) -> Vec<Position> {
     let contains = before.log_start() == position
         || before.entry(position.lsn).map(Entry::position) == Some(position);
     let kept_through = if contains {
         position.lsn
     } else {
-        let boundary = before
+        before
             .entries()
             .iter()
             .rev()
             .find(|e| e.lsn <= position.lsn && e.epoch <= position.epoch)
-            .map_or(before.log_start().lsn, |e| e.lsn);
-        boundary.max(before.commit())
+            .map_or(before.log_start().lsn, |e| e.lsn)
     };
     before
         .entries()
         .iter()
         .filter(|e| e.lsn > before.applied() && e.lsn <= position.lsn && e.lsn <= kept_through)
-        .cloned()
+        .map(Entry::position)
         .collect()
 }
