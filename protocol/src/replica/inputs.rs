@@ -19,12 +19,15 @@ pub enum ProposeError {
     TransferInProgress,
 }
 
-/// Why an input was rejected without effect. None of these can be caused by
-/// a correct peer; all of them can be caused by a faulty or hostile one, and
-/// the replica survives every one of them unchanged.
+/// Why an input was rejected without effect. Apart from late messages of a
+/// removed member (see [`InputError::UnknownSender`]), none of these can be
+/// caused by a correct peer; all of them can be caused by a faulty or
+/// hostile one, and the replica survives every one of them unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum InputError {
-    /// The sender is not a member of the configuration.
+    /// The sender is not a member of the membership in force here: a
+    /// stranger, or a correct node removed since it sent the message (hosts
+    /// may drop such messages silently).
     #[error("message from {0}, which is not a member of the cluster")]
     UnknownSender(NodeId),
     /// The sender claims to be this replica.
