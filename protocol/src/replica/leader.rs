@@ -13,7 +13,8 @@ impl Replica {
     /// replicated, and its position returned; an [`Output::Reply`] with
     /// [`ProposalOutcome::Committed`] follows once the durability policy is
     /// met (or `LeadershipLost` if leadership is lost first). Elsewhere the
-    /// proposal is refused with a leader hint.
+    /// proposal is refused with a leader hint, and so it is on a leader that
+    /// has removed itself (it only finishes handing over).
     pub fn propose(
         &mut self,
         now: Instant,
@@ -28,6 +29,13 @@ impl Replica {
         }
         if self.transfer.is_some() {
             return Err(ProposeError::TransferInProgress);
+        }
+        if !self.is_voter() {
+            // This leader removed itself: it leads only until the removal
+            // commits, then hands over. A write appended now could commit
+            // after that, and this node, no longer a member, would never
+            // learn its fate.
+            return Err(ProposeError::NotLeader { leader: None });
         }
         let position = self.append_own(EntryKind::Command(command));
         self.pending.insert(position.lsn, request);

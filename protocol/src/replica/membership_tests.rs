@@ -305,6 +305,9 @@ fn a_leader_that_removes_itself_hands_over_at_once() {
     cluster
         .propose_membership(leader, MembershipChange::Remove(leader))
         .unwrap();
+    // Until the removal commits it still leads, but takes no new writes: it
+    // could not learn their fate once it is no longer a member.
+    assert!(cluster.propose(leader, b"late").is_err());
     let stepped_down = cluster.run_until(SECOND, |c| {
         c.replica(leader).is_some_and(|r| r.role() != Role::Leader)
     });
