@@ -76,7 +76,9 @@
 //!
 //! Two rules make that composition safe; the loom models
 //! `driver_proposals_commit_exactly_once` and `driver_shutdown_races_a_proposal`
-//! check them on the real `Driver` and `Replica`:
+//! check them on the real `Driver` and `Replica` (and
+//! `driver_snapshot_settles_a_ticket_in_doubt` that a snapshot install wakes
+//! a client in doubt and a reader of the applied mark):
 //!
 //! 1. **Register before proposing.** A ticket registered after the proposal
 //!    reached the core could be completed before it exists; the completion
