@@ -209,24 +209,15 @@ pub fn log_mismatch(a: &Replica, b: &Replica) -> Option<String> {
 mod tests {
     use super::log_mismatch;
     use crate::config::Config;
-    use crate::entry::{Entry, EntryKind};
+    use crate::entry::{log_of_epochs, EntryKind};
     use crate::replica::{Durable, Replica};
-    use crate::types::{Epoch, Instant, Lsn, NodeId};
+    use crate::types::{Instant, NodeId};
 
     /// A replica holding one entry per epoch in `epochs`, from lsn 1.
     fn replica(id: u64, epochs: &[u64]) -> Replica {
-        let log = epochs
-            .iter()
-            .enumerate()
-            .map(|(i, &e)| Entry {
-                epoch: Epoch(e),
-                lsn: Lsn(i as u64 + 1),
-                kind: EntryKind::Command(vec![e as u8, i as u8]),
-            })
-            .collect();
         let config = Config::new(NodeId(id), [1, 2, 3].map(NodeId));
         let durable = Durable {
-            log,
+            log: log_of_epochs(epochs),
             ..Durable::default()
         };
         Replica::restart(config, durable, Instant(0)).expect("valid test replica")

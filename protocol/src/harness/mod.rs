@@ -20,7 +20,7 @@ pub use network::{Faults, Network};
 pub use read_checks::ReadObservation;
 pub use reads::{ClientSession, LeaderRead, ReadMode, SessionId};
 #[cfg(feature = "fuzzing")]
-pub(crate) use snapshots::{decode_state, encode_state};
+pub(crate) use snapshots::{decode_state, encode_state, read_chunk};
 #[cfg(test)]
 pub(crate) use steps::strategy;
 pub use steps::Step;

@@ -36,6 +36,14 @@ pub(crate) fn decode_state(bytes: &[u8]) -> Vec<Entry> {
     postcard::from_bytes(bytes).unwrap_or_default()
 }
 
+/// What a host answers to [`Output::ReadSnapshotChunk`]: up to `max_len`
+/// of the snapshot's `bytes` from `offset` (fewer at the end).
+pub(crate) fn read_chunk(bytes: &[u8], offset: u64, max_len: usize) -> Vec<u8> {
+    let start = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+    let end = start.saturating_add(max_len).min(bytes.len());
+    bytes[start..end].to_vec()
+}
+
 impl Cluster {
     /// `node`'s host snapshots its state machine (everything applied so
     /// far), makes it durable, and reports it to the core, which may
@@ -127,14 +135,7 @@ impl Cluster {
                 if held != Some(snapshot) {
                     return;
                 }
-                let start = usize::try_from(offset).unwrap_or(usize::MAX);
-                let chunk: Vec<u8> = host
-                    .snapshot_bytes
-                    .iter()
-                    .skip(start)
-                    .take(max_len)
-                    .copied()
-                    .collect();
+                let chunk = read_chunk(&host.snapshot_bytes, offset, max_len);
                 let Some(replica) = host.replica.as_mut() else {
                     return;
                 };

@@ -2,7 +2,7 @@
 //! directly.
 
 use super::tests::{commit_all, elect, no_violations, SECOND};
-use crate::entry::{Entry, EntryKind};
+use crate::entry::Entry;
 use crate::harness::{Cluster, ClusterSpec, Faults};
 use crate::membership::{Membership, MembershipChange};
 use crate::replica::{Durable, FollowerStatus, Output, Replica, ReplicationState, Role};
@@ -331,21 +331,12 @@ fn a_snapshot_is_installed_only_with_its_checksum() {
 /// epoch in `epochs`, none of them known committed.
 fn follower_with_log(epoch: Epoch, epochs: &[u64]) -> Replica {
     let ids = [NodeId(1), NodeId(2), NodeId(3)];
-    let log = epochs
-        .iter()
-        .enumerate()
-        .map(|(i, &e)| Entry {
-            epoch: Epoch(e),
-            lsn: Lsn(i as u64 + 1),
-            kind: EntryKind::Command(vec![i as u8]),
-        })
-        .collect();
     let durable = Durable {
         hard_state: crate::entry::HardState {
             epoch,
             voted_for: None,
         },
-        log,
+        log: crate::entry::log_of_epochs(epochs),
         ..Durable::default()
     };
     Replica::restart(Config::new(NodeId(2), ids), durable, Instant(0)).unwrap()
@@ -353,19 +344,7 @@ fn follower_with_log(epoch: Epoch, epochs: &[u64]) -> Replica {
 
 /// Install a one-chunk snapshot at `position` from n1 in `epoch`; the outputs.
 fn install_at(follower: &mut Replica, epoch: Epoch, position: Position) -> Vec<Output> {
-    let bytes = b"state";
-    let message = Message::InstallSnapshot {
-        epoch,
-        snapshot: SnapshotMeta {
-            position,
-            membership: Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
-            size: bytes.len() as u64,
-            checksum: crc32c::crc32c(bytes),
-        },
-        offset: 0,
-        data: bytes.to_vec(),
-        done: true,
-    };
+    let message = crate::snapshot::one_chunk_snapshot(epoch, position, b"state");
     follower
         .handle_message(Instant(1), NodeId(1), message)
         .unwrap();

@@ -116,19 +116,12 @@ struct Core {
     /// Outputs taken from the replica and not yet pumped.
     queued: VecDeque<Output>,
     /// Proposals this driver appended whose tickets are open, by position.
-    proposals: BTreeMap<Position, Proposal>,
+    proposals: BTreeMap<Position, RequestId>,
     /// The same proposals, by request id.
     positions: BTreeMap<RequestId, Position>,
     /// The proposals in doubt, by lsn (two may share one, from two epochs).
     doubtful: BTreeSet<(Lsn, Position)>,
     shut_down: bool,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Proposal {
-    request: RequestId,
-    /// The core answered `LeadershipLost`: the entry may still commit.
-    in_doubt: bool,
 }
 
 /// What the driver does after the sink performed one output.
@@ -180,13 +173,7 @@ impl Driver {
         }
         match core.replica.propose(now, request, command) {
             Ok(position) => {
-                core.proposals.insert(
-                    position,
-                    Proposal {
-                        request,
-                        in_doubt: false,
-                    },
-                );
+                core.proposals.insert(position, request);
                 core.positions.insert(request, position);
                 self.collect(&mut core);
                 Ok(ticket)
@@ -371,22 +358,26 @@ impl Core {
                         return follow_up;
                     }
                 };
-                if let Some(at) = self.positions.remove(request) {
-                    self.proposals.remove(&at);
-                    self.doubtful.remove(&(at.lsn, at));
+                if let Some(&at) = self.positions.get(request) {
+                    self.forget(at);
                 }
                 follow_up.complete.push((*request, outcome));
             }
             Output::Apply { entries } => {
                 follow_up.applied = entries.last().map(|entry| entry.position());
-                let applied: BTreeMap<Lsn, Position> =
-                    entries.iter().map(|e| (e.lsn, e.position())).collect();
-                let (Some(&first), Some(&last)) = (applied.keys().next(), applied.keys().last())
-                else {
+                let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
                     return follow_up;
                 };
-                for at in self.doubtful_in(first, last) {
-                    let outcome = if applied.get(&at.lsn) == Some(&at) {
+                // Applied entries are consecutive: the one at `lsn` is found
+                // by offset.
+                let applied_at = |lsn: Lsn| {
+                    usize::try_from(lsn.0 - first.lsn.0)
+                        .ok()
+                        .and_then(|i| entries.get(i))
+                        .map(|e| e.position())
+                };
+                for at in self.doubtful_in(first.lsn, last.lsn) {
+                    let outcome = if applied_at(at.lsn) == Some(at) {
                         Outcome::Committed(at)
                     } else {
                         Outcome::Failed(Failure::Truncated { position: at })
@@ -435,8 +426,7 @@ impl Core {
 
     /// Marks the proposal at `at`, if this driver tracks one, in doubt.
     fn doubt(&mut self, at: Position) {
-        if let Some(proposal) = self.proposals.get_mut(&at) {
-            proposal.in_doubt = true;
+        if self.proposals.contains_key(&at) {
             self.doubtful.insert((at.lsn, at));
         }
     }
@@ -453,9 +443,9 @@ impl Core {
     /// Stops tracking the proposal at `at`, returning its request id.
     fn forget(&mut self, at: Position) -> Option<RequestId> {
         self.doubtful.remove(&(at.lsn, at));
-        let proposal = self.proposals.remove(&at)?;
-        self.positions.remove(&proposal.request);
-        Some(proposal.request)
+        let request = self.proposals.remove(&at)?;
+        self.positions.remove(&request);
+        Some(request)
     }
 }
 

@@ -13,7 +13,7 @@ use super::*;
 use crate::{Config, Epoch, Instant, Lsn, NodeId, Output, Position, Replica, Role};
 use loom::thread;
 
-const NOW: Instant = Instant(1_000);
+use super::driver_fixtures::{heartbeat, leader_of_three, one_chunk_snapshot, NOW};
 
 /// A single-node cluster that elected itself and committed its no-op at
 /// (e1, 1). Built inside the model (loom locks must be).
@@ -125,35 +125,10 @@ fn driver_shutdown_races_a_proposal() {
 /// appended proposal 10 at (e1, 2); then node 2's epoch-2 heartbeat
 /// deposed it, leaving the ticket in doubt. Built inside the model.
 fn deposed_leader_with_a_ticket_in_doubt() -> (Driver, Ticket) {
-    use crate::wire::{AppendResult, Message};
-    let ids = [NodeId(1), NodeId(2), NodeId(3)];
-    let driver = Driver::new(Replica::new(Config::new(NodeId(1), ids), Instant(0)).unwrap());
-    let vote = |pre_vote| Message::VoteResponse {
-        epoch: Epoch(1),
-        pre_vote,
-        granted: true,
-    };
-    driver.handle_timeout(NOW);
-    driver.handle_message(NOW, NodeId(2), vote(true)).unwrap();
-    driver.handle_message(NOW, NodeId(2), vote(false)).unwrap();
-    let ack = Message::AppendResponse {
-        epoch: Epoch(1),
-        round: 0,
-        result: AppendResult::Accepted {
-            matched: Lsn(1),
-            applied: Lsn(0),
-        },
-    };
-    driver.handle_message(NOW, NodeId(2), ack).unwrap();
+    let driver = leader_of_three();
     let ticket = driver.propose(NOW, RequestId(10), vec![10]).unwrap();
-    let heartbeat = Message::Append {
-        epoch: Epoch(2),
-        prev: Position::new(Epoch(1), Lsn(2)),
-        entries: vec![],
-        commit: Lsn(1),
-        round: 1,
-    };
-    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    let deposed = heartbeat(2, Position::new(Epoch(1), Lsn(2)), 1);
+    driver.handle_message(NOW, NodeId(2), deposed).unwrap();
     while driver.pump(|output| persist(&driver, output)) > 0 {}
     assert_eq!(driver.with_replica(Replica::role), Role::Follower);
     (driver, ticket)
@@ -172,22 +147,10 @@ fn driver_snapshot_settles_a_ticket_in_doubt() {
             let driver = Arc::clone(&driver);
             thread::spawn(move || driver.watch().wait(Mark::Applied, Lsn(2)))
         };
-        let state = b"state through (e1, 2)";
-        let chunk = crate::wire::Message::InstallSnapshot {
-            epoch: Epoch(2),
-            snapshot: crate::snapshot::SnapshotMeta {
-                position: Position::new(Epoch(1), Lsn(2)),
-                membership: crate::Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
-                size: state.len() as u64,
-                checksum: crc32c::crc32c(state),
-            },
-            offset: 0,
-            data: state.to_vec(),
-            done: true,
-        };
+        let at = Position::new(Epoch(1), Lsn(2));
+        let chunk = one_chunk_snapshot(2, at, b"state through (e1, 2)");
         driver.handle_message(NOW, NodeId(2), chunk).unwrap();
         while driver.pump(|output| persist(&driver, output)) > 0 {}
-        let at = Position::new(Epoch(1), Lsn(2));
         assert_eq!(client.join().unwrap(), Outcome::Committed(at));
         assert_eq!(reader.join().unwrap().map(|p| p.lsn), Ok(Lsn(2)));
         assert_eq!(driver.outstanding(), 0);

@@ -1,13 +1,12 @@
 use super::*;
 use crate::sync::{Mark, WaitError};
-use crate::wire::AppendResult;
 use crate::{Config, Entry, EntryKind, Epoch, Role};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-const NOW: Instant = Instant(1_000);
+use super::super::driver_fixtures::{heartbeat, leader_of_three, one_chunk_snapshot, NOW};
 
 fn pos(epoch: u64, lsn: u64) -> Position {
     Position::new(Epoch(epoch), Lsn(lsn))
@@ -152,25 +151,7 @@ fn shutdown_abandons_open_tickets_and_wakes_everyone() {
 /// Node 1 of three, leading epoch 1 with its no-op committed (node 2 voted
 /// and acknowledged), and proposals 10 and 11 appended at lsn 2 and 3.
 fn three_node_leader_with_two_proposals() -> (Driver, Ticket, Ticket) {
-    let ids = [NodeId(1), NodeId(2), NodeId(3)];
-    let driver = Driver::new(Replica::new(Config::new(NodeId(1), ids), Instant(0)).unwrap());
-    let vote = |pre_vote| Message::VoteResponse {
-        epoch: Epoch(1),
-        pre_vote,
-        granted: true,
-    };
-    driver.handle_timeout(NOW);
-    driver.handle_message(NOW, NodeId(2), vote(true)).unwrap();
-    driver.handle_message(NOW, NodeId(2), vote(false)).unwrap();
-    let ack = Message::AppendResponse {
-        epoch: Epoch(1),
-        round: 0,
-        result: AppendResult::Accepted {
-            matched: Lsn(1),
-            applied: Lsn(0),
-        },
-    };
-    driver.handle_message(NOW, NodeId(2), ack).unwrap();
+    let driver = leader_of_three();
     let ten = driver.propose(NOW, RequestId(10), vec![10]).unwrap();
     let eleven = driver.propose(NOW, RequestId(11), vec![11]).unwrap();
     let mut applied = Vec::new();
@@ -184,14 +165,9 @@ fn three_node_leader_with_two_proposals() -> (Driver, Ticket, Ticket) {
 fn after_a_step_down_tickets_wait_for_a_definite_outcome() {
     let (driver, ten, eleven) = three_node_leader_with_two_proposals();
     // Node 2 leads epoch 2; its first heartbeat deposes node 1.
-    let heartbeat = Message::Append {
-        epoch: Epoch(2),
-        prev: pos(1, 1),
-        entries: vec![],
-        commit: Lsn(1),
-        round: 1,
-    };
-    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    driver
+        .handle_message(NOW, NodeId(2), heartbeat(2, pos(1, 1), 1))
+        .unwrap();
     let mut applied = Vec::new();
     while driver.pump(perform(&driver, &mut applied)) > 0 {}
     assert_eq!(driver.with_replica(Replica::role), Role::Follower);
@@ -234,30 +210,13 @@ fn a_snapshot_that_replaces_in_doubt_entries_supersedes_their_tickets() {
     let (driver, ten, eleven) = three_node_leader_with_two_proposals();
     // Node 2 leads epoch 2 and, instead of the log, sends a snapshot at
     // (e2, 5): node 1 cannot tell whether lsn 2 and 3 hold its proposals.
-    let heartbeat = Message::Append {
-        epoch: Epoch(2),
-        prev: pos(1, 1),
-        entries: vec![],
-        commit: Lsn(1),
-        round: 1,
-    };
-    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    driver
+        .handle_message(NOW, NodeId(2), heartbeat(2, pos(1, 1), 1))
+        .unwrap();
     let mut applied = Vec::new();
     while driver.pump(perform(&driver, &mut applied)) > 0 {}
     assert_eq!((ten.outcome(), eleven.outcome()), (None, None), "in doubt");
-    let state = b"the state through (e2, 5)";
-    let chunk = Message::InstallSnapshot {
-        epoch: Epoch(2),
-        snapshot: crate::snapshot::SnapshotMeta {
-            position: pos(2, 5),
-            membership: crate::Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
-            size: state.len() as u64,
-            checksum: crc32c::crc32c(state),
-        },
-        offset: 0,
-        data: state.to_vec(),
-        done: true,
-    };
+    let chunk = one_chunk_snapshot(2, pos(2, 5), b"the state through (e2, 5)");
     driver.handle_message(NOW, NodeId(2), chunk).unwrap();
     while driver.pump(perform(&driver, &mut applied)) > 0 {}
     let superseded = |lsn| {
@@ -331,30 +290,13 @@ fn a_snapshot_publishes_applied_and_commits_what_it_certainly_holds() {
     let (driver, ten, eleven) = three_node_leader_with_two_proposals();
     // Node 2 leads epoch 2 holding node 1's whole log, and sends a snapshot
     // at (1, 3): it holds both proposals.
-    let heartbeat = Message::Append {
-        epoch: Epoch(2),
-        prev: pos(1, 3),
-        entries: vec![],
-        commit: Lsn(1),
-        round: 1,
-    };
-    driver.handle_message(NOW, NodeId(2), heartbeat).unwrap();
+    driver
+        .handle_message(NOW, NodeId(2), heartbeat(2, pos(1, 3), 1))
+        .unwrap();
     let mut applied = Vec::new();
     while driver.pump(perform(&driver, &mut applied)) > 0 {}
     assert_eq!((ten.outcome(), eleven.outcome()), (None, None), "in doubt");
-    let state = b"the state through (e1, 3)";
-    let chunk = Message::InstallSnapshot {
-        epoch: Epoch(2),
-        snapshot: crate::snapshot::SnapshotMeta {
-            position: pos(1, 3),
-            membership: crate::Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
-            size: state.len() as u64,
-            checksum: crc32c::crc32c(state),
-        },
-        offset: 0,
-        data: state.to_vec(),
-        done: true,
-    };
+    let chunk = one_chunk_snapshot(2, pos(1, 3), b"the state through (e1, 3)");
     driver.handle_message(NOW, NodeId(2), chunk).unwrap();
     while driver.pump(perform(&driver, &mut applied)) > 0 {}
     assert_eq!(driver.watch().current(Mark::Applied), pos(1, 3));

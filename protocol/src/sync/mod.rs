@@ -98,6 +98,8 @@ mod shim;
 mod tickets;
 mod watch;
 
+#[cfg(test)]
+mod driver_fixtures;
 #[cfg(all(test, loom))]
 mod driver_loom_models;
 #[cfg(all(test, loom))]

@@ -5,7 +5,7 @@
 
 use crate::config::Config;
 use crate::entry::{Entry, HardState};
-use crate::harness::{decode_state, encode_state};
+use crate::harness::{decode_state, encode_state, read_chunk};
 use crate::replica::{Durable, Replica};
 use crate::snapshot::SnapshotMeta;
 use crate::types::{Lsn, Position};
@@ -203,9 +203,7 @@ impl Host {
             .snapshot
             .as_ref()
             .filter(|s| s.meta.position == snapshot)?;
-        let start = usize::try_from(offset).ok()?.min(stored.bytes.len());
-        let end = start.saturating_add(max_len).min(stored.bytes.len());
-        Some(stored.bytes[start..end].to_vec())
+        Some(read_chunk(&stored.bytes, offset, max_len))
     }
 
     /// Stage a received chunk: offset 0 starts over, later chunks must

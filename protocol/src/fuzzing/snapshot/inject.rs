@@ -127,10 +127,7 @@ impl Sim {
             .iter()
             .find(|t| t.meta.position == snapshot)
             .map_or(&[][..], |t| &t.bytes);
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
-        let mut data = bytes[start..start.saturating_add(max_len).min(bytes.len())].to_vec();
+        let mut data = crate::harness::read_chunk(bytes, offset, max_len);
         let d = u64::from(delta % 4) + 1;
         match how % 6 {
             0 => to = [LEADER, SCRIPTED, OUTSIDER, NodeId(raw)][usize::from(delta % 4)],

@@ -127,11 +127,7 @@ impl Sim {
         let Some(t) = self.taken.iter().find(|t| t.meta.position == snapshot) else {
             return;
         };
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(t.bytes.len());
-        let end = start.saturating_add(max_len).min(t.bytes.len());
-        let data = t.bytes[start..end].to_vec();
+        let data = crate::harness::read_chunk(&t.bytes, offset, max_len);
         self.answer(to, snapshot, offset, data);
     }
 
