@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the loom models of `steadfast::sync` (protocol/src/sync/loom_models.rs)
+# Runs the loom models of `steadfast-driver` (driver/src/loom_models.rs and
+# driver/src/driver_loom_models.rs)
 # and prints how many executions each one explored.
 #
 #   scripts/loom.sh                 # all models, preemption bound 3
@@ -12,5 +13,5 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
 export CARGO_TARGET_DIR="${LOOM_TARGET_DIR:-target/loom}"
-filter="${1:-sync}"
-exec cargo test --release -p steadfast --lib "$filter" -- --nocapture
+filter="${1:-loom_models}"
+exec cargo test --release -p steadfast-driver --lib "$filter" -- --nocapture

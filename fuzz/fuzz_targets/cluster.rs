@@ -1,3 +1,3 @@
-//! Fuzz target `cluster`: see `steadfast::fuzzing::check_cluster` for the properties.
+//! Fuzz target `cluster`: see `steadfast_sim::fuzzing::check_cluster` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_cluster(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_cluster(data));

@@ -1,3 +1,3 @@
-//! Fuzz target `frame`: see `steadfast::fuzzing::check_frame` for the properties.
+//! Fuzz target `frame`: see `steadfast_sim::fuzzing::check_frame` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_frame(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_frame(data));

@@ -1,3 +1,3 @@
-//! Fuzz target `logical`: see `steadfast::fuzzing::check_logical` for the properties.
+//! Fuzz target `logical`: see `steadfast_sim::fuzzing::check_logical` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_logical(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_logical(data));

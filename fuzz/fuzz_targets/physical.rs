@@ -1,3 +1,3 @@
-//! Fuzz target `physical`: see `steadfast::fuzzing::check_physical` for the properties.
+//! Fuzz target `physical`: see `steadfast_sim::fuzzing::check_physical` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_physical(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_physical(data));

@@ -1,3 +1,3 @@
-//! Fuzz target `segment`: see `steadfast::fuzzing::check_segment` for the properties.
+//! Fuzz target `segment`: see `steadfast_sim::fuzzing::check_segment` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_segment(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_segment(data));

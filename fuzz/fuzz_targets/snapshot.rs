@@ -1,3 +1,3 @@
-//! Fuzz target `snapshot`: see `steadfast::fuzzing::check_snapshot` for the properties.
+//! Fuzz target `snapshot`: see `steadfast_sim::fuzzing::check_snapshot` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_snapshot(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_snapshot(data));

@@ -1,3 +1,3 @@
-//! Fuzz target `statement`: see `steadfast::fuzzing::check_statement` for the properties.
+//! Fuzz target `statement`: see `steadfast_sim::fuzzing::check_statement` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_statement(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_statement(data));

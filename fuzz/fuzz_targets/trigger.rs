@@ -1,3 +1,3 @@
-//! Fuzz target `trigger`: see `steadfast::fuzzing::check_trigger` for the properties.
+//! Fuzz target `trigger`: see `steadfast_sim::fuzzing::check_trigger` for the properties.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast::fuzzing::check_trigger(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_sim::fuzzing::check_trigger(data));

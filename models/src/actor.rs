@@ -7,6 +7,7 @@ use crate::command::{holds_request, id_allocated, register_at, Command, Value};
 use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use steadfast::planted::PlantedBug;
 use steadfast::{
     Config, Durable, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome,
     ReadDecision, ReadId, ReadRejection, Replica, RequestId, SessionToken,
@@ -200,6 +201,9 @@ pub enum Node {
         config: Config,
         /// Last deadline a timer may fire at.
         time_limit: Instant,
+        /// A deliberately broken rule the checks must catch (`None` for the
+        /// real core).
+        planted_bug: Option<PlantedBug>,
     },
     /// A client issuing `ops` one at a time to all `servers`.
     Client {
@@ -251,16 +255,22 @@ fn issue(
 }
 
 impl Node {
-    fn start_server(config: &Config, storage: &Option<Storage>, o: &mut Out<Self>) -> ServerState {
+    fn start_server(
+        config: &Config,
+        planted_bug: Option<PlantedBug>,
+        storage: &Option<Storage>,
+        o: &mut Out<Self>,
+    ) -> ServerState {
         let storage = storage.clone().unwrap_or_default();
         let durable = Durable {
             applied: Lsn(0),
             ..storage.durable.clone()
         };
-        let replica = match Replica::restart(config.clone(), durable, Instant(0)) {
+        let mut replica = match Replica::restart(config.clone(), durable, Instant(0)) {
             Ok(replica) => replica,
             Err(e) => panic!("model configuration is invalid: {e}"),
         };
+        replica.plant_bug(planted_bug);
         let state = ServerState { replica, storage };
         if state.replica.poll_timeout().is_some() {
             o.set_timer(Tick, model_timeout());
@@ -385,9 +395,11 @@ impl Actor for Node {
 
     fn on_start(&self, id: Id, storage: &Option<Storage>, o: &mut Out<Self>) -> NodeState {
         match self {
-            Node::Server { config, .. } => {
-                NodeState::Server(Node::start_server(config, storage, o))
-            }
+            Node::Server {
+                config,
+                planted_bug,
+                ..
+            } => NodeState::Server(Node::start_server(config, *planted_bug, storage, o)),
             Node::Client { ops, servers } => NodeState::Client(ClientState {
                 next: 1,
                 awaiting: issue(id, ops, 0, *servers, SessionToken::default(), o),

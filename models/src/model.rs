@@ -7,7 +7,7 @@ use crate::properties::{self as p, Model, State};
 use stateright::actor::{ActorModel, LossyNetwork, Network};
 use stateright::Expectation;
 use std::time::Duration;
-use steadfast::config::PlantedBug;
+use steadfast::planted::PlantedBug;
 use steadfast::{Config, Durability, ElectionQuorum, Epoch, Instant, NodeId};
 
 /// How the model's network misbehaves.
@@ -120,7 +120,6 @@ impl ReplicationModel {
         config.election_timeout_max = Duration::from_millis(35);
         config.pre_vote = self.pre_vote;
         config.check_quorum = self.check_quorum;
-        config.planted_bug = self.planted_bug;
         config
     }
 
@@ -133,6 +132,7 @@ impl ReplicationModel {
         let server_actors: Vec<Node> = (0..servers)
             .map(|i| Node::Server {
                 config: self.config(i),
+                planted_bug: self.planted_bug,
                 time_limit: if i < self.campaigners {
                     time_limit
                 } else {

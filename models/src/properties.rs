@@ -6,8 +6,8 @@ use crate::command::register_at;
 use crate::history::{FollowerRead, History};
 use crate::model::ReplicationModel;
 use stateright::actor::{ActorModel, ActorModelState, Id};
-use steadfast::harness::log_mismatch;
 use steadfast::{Entry, Epoch, Lsn, Position, Role};
+use steadfast_sim::harness::log_mismatch;
 
 /// The model type.
 pub type Model = ActorModel<Node, ReplicationModel, History>;

@@ -7,7 +7,7 @@ use crate::model::{NetworkKind, ReplicationModel};
 use crate::properties::Model;
 use stateright::{Checker, Model as _, Path};
 use std::time::{Duration, Instant};
-use steadfast::config::PlantedBug;
+use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 
 /// How hard the suite works: `Ci` fits the whole suite in minutes on two

@@ -2,7 +2,7 @@
 //! runs, is a bounded sequence of the verified model's transitions. See
 //! `proofs/model.md`, "Conformance", for what this establishes and what not.
 
-use steadfast::config::PlantedBug;
+use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 use steadfast_proofs::conformance::{replay, Reading, Rejection, Report, Scenario};
 

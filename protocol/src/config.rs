@@ -68,27 +68,6 @@ pub struct Config {
     /// Largest snapshot chunk, in bytes, that a leader asks its host for and
     /// sends in one [`Message::InstallSnapshot`](crate::Message::InstallSnapshot).
     pub max_snapshot_chunk_bytes: usize,
-    /// A deliberately planted bug, `None` in every real deployment. It exists
-    /// so the test suites can show that the model checker and the simulator
-    /// catch a broken core.
-    #[doc(hidden)]
-    pub planted_bug: Option<PlantedBug>,
-}
-
-/// Bugs the checkers must catch (see [`Config::planted_bug`]).
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PlantedBug {
-    /// Grant votes without the "candidate is at least as up to date" check.
-    VoteWithoutUpToDateCheck,
-    /// Commit by counting replicas for entries of earlier epochs (the
-    /// Raft paper's Figure 8 bug).
-    CommitOldEpochEntries,
-    /// Let a leader propose a membership change before it has committed an
-    /// entry of its own epoch (the single-server-change bug Ongaro reported
-    /// in 2015: the change can conflict with an uncommitted change of an
-    /// earlier leader and lose a committed entry).
-    MembershipChangeBeforeOwnEpochCommit,
 }
 
 /// Why a [`Config`] was refused.
@@ -144,7 +123,6 @@ impl Config {
             lease_max_drift: None,
             snapshot_retain_entries: 1024,
             max_snapshot_chunk_bytes: 256 << 10,
-            planted_bug: None,
         }
     }
 

@@ -88,17 +88,3 @@ pub struct HardState {
     /// The candidate this replica voted for in `epoch`, if any.
     pub voted_for: Option<NodeId>,
 }
-
-/// A log holding one entry per epoch in `epochs`, from lsn 1 (for tests).
-#[cfg(test)]
-pub(crate) fn log_of_epochs(epochs: &[u64]) -> Vec<Entry> {
-    epochs
-        .iter()
-        .enumerate()
-        .map(|(i, &e)| Entry {
-            epoch: Epoch(e),
-            lsn: Lsn(i as u64 + 1),
-            kind: EntryKind::Command(vec![e as u8, i as u8]),
-        })
-        .collect()
-}

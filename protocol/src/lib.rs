@@ -67,18 +67,15 @@
 pub mod config;
 pub mod durability;
 pub mod entry;
-pub mod formats;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
-#[cfg(any(test, feature = "harness"))]
-pub mod harness;
 pub mod membership;
+#[cfg(feature = "planted-bugs")]
+pub mod planted;
+#[cfg(not(feature = "planted-bugs"))]
+mod planted;
 pub mod replica;
 pub mod rng;
 pub mod session;
 pub mod snapshot;
-#[cfg(feature = "sync")]
-pub mod sync;
 pub mod types;
 pub mod wire;
 

@@ -74,26 +74,3 @@ pub enum SnapshotError {
         max_len: u64,
     },
 }
-
-/// A whole snapshot at `position` holding `state`, sent in one chunk by a
-/// leader in `epoch` of nodes 1 to 3 (for tests).
-#[cfg(test)]
-pub(crate) fn one_chunk_snapshot(
-    epoch: crate::types::Epoch,
-    position: Position,
-    state: &[u8],
-) -> crate::wire::Message {
-    use crate::types::NodeId;
-    crate::wire::Message::InstallSnapshot {
-        epoch,
-        snapshot: SnapshotMeta {
-            position,
-            membership: Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
-            size: state.len() as u64,
-            checksum: crc32c::crc32c(state),
-        },
-        offset: 0,
-        data: state.to_vec(),
-        done: true,
-    }
-}

@@ -1,6 +1,6 @@
 //! Replays every committed fuzz input on stable `cargo test`: each file
 //! under `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` goes
-//! through the same `steadfast::fuzzing` check the cargo-fuzz target runs.
+//! through the same `steadfast_sim::fuzzing` check the cargo-fuzz target runs.
 //!
 //! The seed corpus is written by the ignored test below:
 //!
@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use steadfast::formats::frame::{Frame, RecordKind};
-use steadfast::fuzzing::cluster::{run_cluster, Program};
-use steadfast::fuzzing::snapshot::run_snapshot;
-use steadfast::fuzzing::{check_for, TARGETS};
 use steadfast::wire;
+use steadfast_formats::frame::{Frame, RecordKind};
+use steadfast_sim::fuzzing::cluster::{run_cluster, Program};
+use steadfast_sim::fuzzing::snapshot::run_snapshot;
+use steadfast_sim::fuzzing::{check_for, TARGETS};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
@@ -83,7 +83,7 @@ fn every_fuzz_target_runs_a_registered_check() {
     for name in &names {
         let source = fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
         assert!(
-            source.contains(&format!("steadfast::fuzzing::check_{name}(data)")),
+            source.contains(&format!("steadfast_sim::fuzzing::check_{name}(data)")),
             "fuzz target {name} must call check_{name}"
         );
         assert!(check_for(name).is_some());

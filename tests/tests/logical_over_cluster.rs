@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
-use steadfast::formats::logical::{self, events_for, LogicalFollower};
-use steadfast::formats::store::{SeededNondeterminism, Store, Value};
-use steadfast::harness::{Cluster, ClusterSpec};
 use steadfast::NodeId;
+use steadfast_formats::logical::{self, events_for, LogicalFollower};
+use steadfast_formats::store::{SeededNondeterminism, Store, Value};
+use steadfast_sim::harness::{Cluster, ClusterSpec};
 
 type Rows = BTreeMap<String, BTreeMap<i64, Vec<Value>>>;
 

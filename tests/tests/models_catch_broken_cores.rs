@@ -2,7 +2,7 @@
 //! model that holds for the real core must report a violation.
 
 use std::time::Duration;
-use steadfast::config::PlantedBug;
+use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 use steadfast_models::actor::ClientOp;
 use steadfast_models::model::ReplicationModel;

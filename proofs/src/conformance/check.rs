@@ -31,8 +31,8 @@
 
 use std::fmt;
 
-use steadfast::harness::Cluster;
 use steadfast::NodeId;
+use steadfast_sim::harness::Cluster;
 
 use super::sent::{Reading, Sent};
 use super::state::{observe, unpersisted, AbstractState, NodeView, Observation, Quorums};

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use steadfast::config::PlantedBug;
-use steadfast::harness::{Cluster, ClusterSpec, Faults};
+use steadfast::planted::PlantedBug;
 use steadfast::rng::SplitMix64;
 use steadfast::{Durability, ElectionQuorum, NodeId};
+use steadfast_sim::harness::{Cluster, ClusterSpec, Faults};
 
 use super::check::{Conformance, Rejection};
 use super::sent::Reading;
@@ -60,14 +60,15 @@ impl Scenario {
         let configs = (1..=self.voters)
             .map(|id| {
                 let mut config = spec.config(NodeId(id));
-                config.planted_bug = self.planted_bug;
                 if let Some(max) = self.max_entries_per_message {
                     config.max_entries_per_message = max;
                 }
                 config
             })
             .collect();
-        Cluster::from_configs(configs, self.faults, seed)
+        let mut cluster = Cluster::from_configs(configs, self.faults, seed);
+        cluster.plant_bug(self.planted_bug);
+        cluster
     }
 }
 

@@ -10,8 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use steadfast::harness::Cluster;
 use steadfast::{Epoch, Lsn, NodeId, Position, Role};
+use steadfast_sim::harness::Cluster;
 
 /// A log as the model sees it: `log(n, i, e)` as a map from lsn to the epoch
 /// of the entry there. Always holds the root entry `(lsn 0, epoch 0)`.

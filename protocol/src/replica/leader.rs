@@ -3,8 +3,8 @@
 
 use super::progress::{Progress, ReplicationState};
 use super::{InputError, Output, ProposalOutcome, ProposeError, Replica, Role};
-use crate::config::PlantedBug;
 use crate::entry::{Entry, EntryKind, RequestId};
+use crate::planted::planted;
 use crate::types::{Instant, Lsn, NodeId, Position};
 use crate::wire::{AppendResult, Message};
 
@@ -278,7 +278,7 @@ impl Replica {
         }
         let candidate = self.policy_commit_point();
         let own_epoch = self.log.epoch_at(candidate) == Some(self.hard.epoch);
-        let counts_old_epochs = self.config.planted_bug == Some(PlantedBug::CommitOldEpochEntries);
+        let counts_old_epochs = planted!(self, CommitOldEpochEntries);
         if candidate <= self.commit || !(own_epoch || counts_old_epochs) {
             return;
         }

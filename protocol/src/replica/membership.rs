@@ -3,9 +3,9 @@
 
 use super::progress::Progress;
 use super::{Output, Replica, Role};
-use crate::config::PlantedBug;
 use crate::entry::{EntryKind, RequestId};
 use crate::membership::{MembershipChange, MembershipError};
+use crate::planted::planted;
 use crate::types::{Instant, Lsn, NodeId, Position};
 use crate::wire::Message;
 
@@ -37,8 +37,7 @@ impl Replica {
         if self.transfer.is_some() {
             return Err(MembershipError::TransferInProgress);
         }
-        let planted =
-            self.config.planted_bug == Some(PlantedBug::MembershipChangeBeforeOwnEpochCommit);
+        let planted = planted!(self, MembershipChangeBeforeOwnEpochCommit);
         if !planted && self.log.epoch_at(self.commit) != Some(self.hard.epoch) {
             return Err(MembershipError::LeaderNotReady);
         }

@@ -13,21 +13,6 @@ mod queries;
 mod reads;
 mod snapshot;
 
-#[cfg(test)]
-mod membership_tests;
-#[cfg(test)]
-mod prop_tests;
-#[cfg(test)]
-mod read_prop_tests;
-#[cfg(test)]
-mod read_tests;
-#[cfg(test)]
-mod read_unit_tests;
-#[cfg(test)]
-mod snapshot_tests;
-#[cfg(test)]
-mod tests;
-
 pub use inputs::{Durable, InputError, ProposeError};
 pub use output::{Output, ProposalOutcome, Role};
 pub use progress::{FollowerStatus, Progress, ReplicationState, SnapshotTransfer};
@@ -184,6 +169,9 @@ pub struct Replica {
     restart_quiet_until: Option<Instant>,
     rng: SplitMix64,
     outputs: VecDeque<Output>,
+    /// A deliberately broken rule (test builds only, see [`crate::planted`]).
+    #[cfg(feature = "planted-bugs")]
+    planted_bug: Option<crate::planted::PlantedBug>,
 }
 
 impl Replica {
@@ -237,6 +225,8 @@ impl Replica {
                 .map(|_| now + config.election_timeout_min),
             rng,
             outputs: VecDeque::new(),
+            #[cfg(feature = "planted-bugs")]
+            planted_bug: None,
             config,
         };
         replica.recompute_membership();
@@ -248,6 +238,15 @@ impl Replica {
         replica.outputs.clear();
         replica.reset_election_deadline();
         Ok(replica)
+    }
+
+    /// Run this replica with a deliberately broken rule, for checkers that
+    /// must show they catch it (feature `planted-bugs`, never enabled by a
+    /// production build). The bug is volatile: a host re-plants it after
+    /// [`restart`](Self::restart).
+    #[cfg(feature = "planted-bugs")]
+    pub fn plant_bug(&mut self, bug: Option<crate::planted::PlantedBug>) {
+        self.planted_bug = bug;
     }
 
     // ----- outputs -----------------------------------------------------

@@ -2,13 +2,13 @@
 //! with the encoders (and, for the stateful targets, program writers), so
 //! each seed exercises what its name says.
 
-use steadfast::formats::store::{ChangeOp, RowImage, SeededNondeterminism, Store, Value};
-use steadfast::formats::{logical, physical, statement, trigger};
-use steadfast::fuzzing::cluster::{Outcome, Program};
-use steadfast::fuzzing::snapshot as snap;
 use steadfast::membership::MembershipChange;
 use steadfast::wire::{AppendResult, Envelope, Message};
 use steadfast::{Entry, EntryKind, Epoch, Lsn, NodeId, Position};
+use steadfast_formats::store::{ChangeOp, RowImage, SeededNondeterminism, Store, Value};
+use steadfast_formats::{logical, physical, statement, trigger};
+use steadfast_sim::fuzzing::cluster::{Outcome, Program};
+use steadfast_sim::fuzzing::snapshot as snap;
 
 /// Encoded inputs, one per file.
 pub(crate) type Inputs = Vec<Vec<u8>>;
@@ -316,7 +316,7 @@ pub(crate) fn assert_meaningful(name: &str, must_commit: bool, outcome: &Outcome
     }
 }
 
-/// Snapshot-transfer programs (byte layouts in `steadfast::fuzzing::snapshot`),
+/// Snapshot-transfer programs (byte layouts in `steadfast_sim::fuzzing::snapshot`),
 /// each with the installs it must reach at least.
 pub(crate) fn snapshot_programs() -> Vec<(&'static str, Vec<u8>, usize)> {
     // Old epoch 2, eight entries (three of epoch 1), node 1's snapshot at
