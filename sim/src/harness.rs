@@ -19,35 +19,28 @@ pub use clock::Clock;
 pub use network::{Faults, Network};
 pub use read_checks::ReadObservation;
 pub use reads::{ClientSession, LeaderRead, ReadMode, SessionId};
-pub(crate) use snapshots::{decode_state, encode_state, read_chunk};
 pub use steps::strategy;
 pub use steps::Step;
 
+use crate::host::MemStorage;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 use steadfast::config::Config;
 use steadfast::durability::{Durability, ElectionQuorum};
-use steadfast::entry::{Entry, RequestId};
+use steadfast::entry::RequestId;
 use steadfast::planted::PlantedBug;
-use steadfast::replica::{Durable, Output, ProposalOutcome, ProposeError, Replica, Role};
-use steadfast::types::{Instant, Lsn, NodeId, Position};
+use steadfast::replica::{Output, ProposalOutcome, ProposeError, Replica, Role};
+use steadfast::types::{Instant, NodeId, Position};
 
-/// One simulated server: its replica (absent while crashed), what it made
-/// durable, and its state machine (the applied entries).
+/// One simulated server: its replica (absent while crashed) and the
+/// reference host's storage and state machine.
 #[derive(Clone, Debug)]
 pub struct Host {
     /// The running replica, `None` while crashed.
     pub replica: Option<Replica>,
-    /// What survived: hard state and log.
-    pub durable: Durable,
-    /// The state machine: every entry applied, in order (a snapshot holds
-    /// this list, encoded).
-    pub state: Vec<Entry>,
-    /// The bytes of the durable snapshot (`durable.snapshot` describes them).
-    pub snapshot_bytes: Vec<u8>,
-    /// An incoming snapshot being received (volatile).
-    staging: Vec<u8>,
+    /// What it made durable, and its state machine.
+    pub storage: MemStorage,
     config: Config,
     clock: Clock,
 }
@@ -296,35 +289,23 @@ impl Cluster {
             let Some(output) = replica.poll_output() else {
                 return;
             };
+            if let Err(error) = host.storage.perform(replica, local, &output) {
+                let detail = format!("{id}: {error}");
+                self.history.violate(Property::HostContract, now, detail);
+            }
             match output {
-                Output::PersistHardState(hs) => host.durable.hard_state = hs,
                 Output::Truncated { after, discarded } => {
-                    host.durable.log.retain(|e| e.lsn <= after);
                     let list: Vec<String> =
                         discarded.iter().map(|e| e.position().to_string()).collect();
                     self.history.on_truncate(now, id, &discarded);
                     self.log(format!("{id} truncated after {after}: {}", list.join(" ")));
                 }
-                Output::RolledBack { entries } => {
-                    let first = entries.first().map_or(Lsn(0), |e| e.lsn);
-                    host.state.retain(|e| e.lsn < first);
-                    self.log(format!(
-                        "{id} rolled back {} applied entries",
-                        entries.len()
-                    ));
-                }
-                Output::Append { entries } => {
-                    let last = entries.last().map(Entry::position);
-                    host.durable.log.extend(entries);
-                    if let (Some(last), Some(replica)) = (last, host.replica.as_mut()) {
-                        replica.handle_persisted(local, last);
-                    }
-                }
+                Output::RolledBack { entries } => self.log(format!(
+                    "{id} rolled back {} applied entries",
+                    entries.len()
+                )),
                 Output::Send { to, message } => self.network.send(now, id, to, message),
-                Output::Apply { entries } => {
-                    host.state.extend(entries.iter().cloned());
-                    self.history.on_apply(now, id, &entries);
-                }
+                Output::Apply { entries } => self.history.on_apply(now, id, &entries),
                 Output::Reply { request, outcome } => {
                     if let ProposalOutcome::Committed(position) = outcome {
                         self.history.on_ack(request, position);
@@ -355,7 +336,30 @@ impl Cluster {
                     "{id} uses membership voters {:?} learners {:?}",
                     membership.voters, membership.learners
                 )),
-                other => self.perform_snapshot_output(id, other),
+                Output::Compacted { through } => {
+                    self.log(format!("{id} compacted its log through {through}"))
+                }
+                Output::ReceiveSnapshotChunk { snapshot, .. } => {
+                    let len = self.hosts.get(&id).map_or(0, |h| h.storage.staged());
+                    self.log(format!(
+                        "{id} holds {len} bytes of the snapshot at {snapshot}"
+                    ));
+                }
+                Output::InstallSnapshot { snapshot, .. } => {
+                    let state = self
+                        .hosts
+                        .get(&id)
+                        .map(|h| h.storage.applied().to_vec())
+                        .unwrap_or_default();
+                    self.history.on_apply(now, id, &state);
+                    self.log(format!(
+                        "{id} installed the snapshot at {}",
+                        snapshot.position
+                    ));
+                }
+                Output::PersistHardState(_)
+                | Output::Append { .. }
+                | Output::ReadSnapshotChunk { .. } => {}
             }
         }
     }
@@ -417,8 +421,7 @@ impl Cluster {
     pub fn crash(&mut self, node: NodeId) {
         if let Some(host) = self.hosts.get_mut(&node) {
             host.replica = None;
-            host.state.clear();
-            host.staging.clear();
+            host.storage.crash();
         }
         self.network.drop_to(node);
         self.log(format!("{node} crashed"));
@@ -429,11 +432,7 @@ impl Cluster {
         let now = self.local_now(node);
         if let Some(host) = self.hosts.get_mut(&node) {
             if host.replica.is_none() {
-                let durable = Durable {
-                    applied: Lsn(0),
-                    ..host.durable.clone()
-                };
-                host.state = snapshots::decode_state(&host.snapshot_bytes);
+                let durable = host.storage.durable();
                 host.replica = Replica::restart(host.config.clone(), durable, now).ok();
                 if let Some(replica) = host.replica.as_mut() {
                     replica.plant_bug(self.planted_bug);
@@ -552,7 +551,7 @@ impl Cluster {
         self.history
             .acked
             .iter()
-            .filter(|(_, p)| !host.state.iter().any(|e| e.position() == **p))
+            .filter(|(_, p)| !host.storage.applied().iter().any(|e| e.position() == **p))
             .map(|(r, _)| *r)
             .collect()
     }

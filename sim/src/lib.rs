@@ -16,3 +16,4 @@
 pub mod builders;
 pub mod fuzzing;
 pub mod harness;
+pub mod host;

@@ -76,7 +76,7 @@ fn a_logical_log_replicates_through_a_three_node_cluster() {
         let host = cluster.host(id).unwrap();
         let mut store = Store::new();
         let mut follower = LogicalFollower::new();
-        for entry in &host.state {
+        for entry in host.storage.applied() {
             let Some(bytes) = entry.command() else {
                 continue;
             };

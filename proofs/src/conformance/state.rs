@@ -210,10 +210,10 @@ pub fn observe(cluster: &Cluster, quorums: &Quorums) -> Observation {
                     }
                 }
                 None => {
-                    log.extend(host.durable.log.iter().map(|e| (e.lsn, e.epoch)));
+                    log.extend(host.storage.log().iter().map(|e| (e.lsn, e.epoch)));
                     NodeView {
-                        epoch: host.durable.hard_state.epoch,
-                        vote: host.durable.hard_state.voted_for,
+                        epoch: host.storage.hard_state().epoch,
+                        vote: host.storage.hard_state().voted_for,
                         leading: false,
                         log,
                         commit: Lsn(0),
@@ -232,14 +232,14 @@ pub fn unpersisted(cluster: &Cluster) -> Option<String> {
     cluster.ids().into_iter().find_map(|id| {
         let host = cluster.host(id)?;
         let r = host.replica.as_ref()?;
-        if r.hard_state() != host.durable.hard_state {
+        if r.hard_state() != host.storage.hard_state() {
             return Some(format!(
                 "{id}: hard state {:?} but durable {:?}",
                 r.hard_state(),
-                host.durable.hard_state
+                host.storage.hard_state()
             ));
         }
-        if r.entries() != host.durable.log.as_slice() {
+        if r.entries() != host.storage.log() {
             return Some(format!("{id}: in-memory log differs from the durable log"));
         }
         None

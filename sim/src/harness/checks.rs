@@ -29,6 +29,9 @@ pub enum Property {
     /// before the read was asked for; and no replica still holds a read
     /// lease (by its own clock) when another is elected.
     Linearizable,
+    /// The core asked its host only for what the contract allows (see
+    /// [`HostError`](crate::host::HostError)).
+    HostContract,
 }
 
 /// A property found violated, with when and why.

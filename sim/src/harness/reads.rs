@@ -151,7 +151,7 @@ impl Cluster {
         };
         self.log(format!("{session:?} reads at {node} {label}: {decision:?}"));
         if let ReadDecision::Serve { at } = decision {
-            let view = positions(&self.host(node)?.state);
+            let view = positions(self.host(node)?.storage.applied());
             let observation = ReadObservation {
                 node,
                 session,
@@ -236,7 +236,7 @@ impl Cluster {
         }
         let view = self
             .host(node)
-            .map(|h| positions(&h.state))
+            .map(|h| positions(h.storage.applied()))
             .unwrap_or_default();
         let at = view.last().copied().unwrap_or(Position::ZERO);
         self.log(format!(

@@ -39,7 +39,7 @@ fn same_state_everywhere(cluster: &Cluster) {
     let states: Vec<_> = cluster
         .ids()
         .iter()
-        .map(|&id| (id, cluster.host(id).unwrap().state.clone()))
+        .map(|&id| (id, cluster.host(id).unwrap().storage.applied().to_vec()))
         .collect();
     for w in states.windows(2) {
         assert_eq!(
@@ -145,7 +145,7 @@ fn compacted_cluster_with_a_joiner(seed: u64, faults: Faults) -> Cluster {
     let start = cluster.replica(leader).unwrap().log_start();
     assert!(start.lsn > Lsn(20), "the leader compacted: {start}");
     assert!(
-        cluster.host(leader).unwrap().durable.log.len() <= 3,
+        cluster.host(leader).unwrap().storage.log().len() <= 3,
         "the host deleted the compacted entries"
     );
     cluster.set_faults(faults);
@@ -171,7 +171,12 @@ fn a_learner_catches_up_from_a_snapshot_after_the_leader_compacted() {
     assert!(transfer.size > 16, "several chunks");
     cluster.propose_to_leader(b"after").unwrap();
     commit_all(&mut cluster);
-    let installed = cluster.host(NEW).unwrap().durable.snapshot.clone();
+    let installed = cluster
+        .host(NEW)
+        .unwrap()
+        .storage
+        .snapshot()
+        .map(|s| s.meta.clone());
     let installed = installed.expect("installed");
     assert_eq!(installed.position.lsn, transfer.position.lsn);
     assert_eq!(
@@ -226,7 +231,12 @@ fn chunk_loss_and_a_leader_change_during_a_transfer_still_install_the_right_snap
         cluster.set_faults(Faults::none());
         let _ = cluster.propose_to_leader(b"after the change");
         commit_all(&mut cluster);
-        let installed = cluster.host(NEW).unwrap().durable.snapshot.clone();
+        let installed = cluster
+            .host(NEW)
+            .unwrap()
+            .storage
+            .snapshot()
+            .map(|s| s.meta.clone());
         assert!(installed.is_some(), "seed {seed}:\n{}", cluster.trace());
         same_state_everywhere(&cluster);
         no_violations(&cluster);

@@ -70,7 +70,7 @@ fn three_nodes_elect_a_leader_and_replicate_under_every_policy() {
         let states: Vec<_> = cluster
             .ids()
             .iter()
-            .map(|&id| cluster.host(id).unwrap().state.clone())
+            .map(|&id| cluster.host(id).unwrap().storage.applied().to_vec())
             .collect();
         assert!(states.windows(2).all(|w| w[0] == w[1]), "{durability:?}");
         assert_eq!(states[0].len(), 6, "one no-op and five writes");
@@ -315,7 +315,7 @@ fn crash_restart_resumes_from_durable_state() {
     elect(&mut cluster);
     commit_all(&mut cluster);
     for id in cluster.ids() {
-        let state = &cluster.host(id).unwrap().state;
+        let state = cluster.host(id).unwrap().storage.applied();
         let writes = state.iter().filter(|e| e.command().is_some()).count();
         assert_eq!(writes, 3, "{id} lost or duplicated writes");
     }

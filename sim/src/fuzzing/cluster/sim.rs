@@ -4,6 +4,7 @@
 use super::host::Host;
 use super::{Event, Setup, MAX_IN_FLIGHT, VOTERS};
 use crate::harness::History;
+use crate::host::Persistence;
 use std::collections::{BTreeMap, VecDeque};
 use steadfast::config::Config;
 use steadfast::entry::{HardState, RequestId};
@@ -75,7 +76,12 @@ impl Sim {
                 };
                 let replica = Replica::restart(config.clone(), durable, Instant(0))
                     .expect("the fuzzed configuration is valid");
-                Host::new(config, replica, hard)
+                let persistence = if setup.sync_storage {
+                    Persistence::Immediate
+                } else {
+                    Persistence::Deferred
+                };
+                Host::new(config, replica, hard, persistence)
             })
             .collect();
         Sim {
@@ -330,13 +336,17 @@ impl Sim {
         if host.replica.is_some() {
             return;
         }
-        let durable = host.durable();
-        let replica = Replica::restart(host.config.clone(), durable, now)
+        let durable = host.storage.durable();
+        let replica = Replica::restart(host.config.clone(), durable.clone(), now)
             .expect("a durable state the core produced restarts");
-        let base = host.snapshot_position().lsn;
-        let stored: Vec<_> = host.log.iter().filter(|e| e.lsn > base).cloned().collect();
-        if replica.entries() != stored.as_slice()
-            || replica.snapshot() != host.durable().snapshot.as_ref()
+        let base = host.storage.snapshot_position().lsn;
+        let stored: Vec<_> = durable
+            .log
+            .iter()
+            .filter(|e| e.lsn > base)
+            .cloned()
+            .collect();
+        if replica.entries() != stored.as_slice() || replica.snapshot() != durable.snapshot.as_ref()
         {
             self.fail(&format!(
                 "{} lost durable state on restart: stored {} entries after the snapshot at {base}, recovered {} after {}",
@@ -353,15 +363,9 @@ impl Sim {
     /// report the durable end of the log to its replica.
     pub(super) fn flush(&mut self, i: usize, count: usize) {
         let now = self.now;
-        if self.hosts[i].queue.is_empty() {
-            return;
-        }
-        if let Err(problem) = self.hosts[i].flush(count) {
-            self.fail(&format!("{}: {problem}", node_id(i)));
-        }
         let host = &mut self.hosts[i];
-        if let (Some(last), Some(replica)) = (host.log.last(), host.replica.as_mut()) {
-            replica.handle_persisted(now, last.position());
+        if let Err(problem) = host.storage.flush(host.replica.as_mut(), now, count) {
+            self.fail(&format!("{}: {problem}", node_id(i)));
         }
     }
 
@@ -407,17 +411,17 @@ impl Sim {
                     replica.persisted()
                 ));
             }
-            if u64::try_from(host.applied.len()).ok() != Some(applied.0) {
+            let state_machine = host.storage.applied().len();
+            if u64::try_from(state_machine).ok() != Some(applied.0) {
                 self.fail(&format!(
-                    "{id}: the core has applied through {applied}, the host's state machine holds {} entries",
-                    host.applied.len()
+                    "{id}: the core has applied through {applied}, the host's state machine holds {state_machine} entries",
                 ));
             }
-            if replica.hard_state() != host.hard {
+            if replica.hard_state() != host.storage.hard_state() {
                 self.fail(&format!(
                     "{id} acts on hard state {:?} but persisted {:?}",
                     replica.hard_state(),
-                    host.hard
+                    host.storage.hard_state()
                 ));
             }
             if let (Some(entry), Some(first)) =

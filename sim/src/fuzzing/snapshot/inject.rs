@@ -127,7 +127,7 @@ impl Sim {
             .iter()
             .find(|t| t.meta.position == snapshot)
             .map_or(&[][..], |t| &t.bytes);
-        let mut data = crate::harness::read_chunk(bytes, offset, max_len);
+        let mut data = crate::host::read_chunk(bytes, offset, max_len);
         let d = u64::from(delta % 4) + 1;
         match how % 6 {
             0 => to = [LEADER, SCRIPTED, OUTSIDER, NodeId(raw)][usize::from(delta % 4)],

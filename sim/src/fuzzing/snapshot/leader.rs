@@ -127,7 +127,7 @@ impl Sim {
         let Some(t) = self.taken.iter().find(|t| t.meta.position == snapshot) else {
             return;
         };
-        let data = crate::harness::read_chunk(&t.bytes, offset, max_len);
+        let data = crate::host::read_chunk(&t.bytes, offset, max_len);
         self.answer(to, snapshot, offset, data);
     }
 
