@@ -123,7 +123,7 @@ impl ReplicationModel {
         config
     }
 
-    /// Build the stateright model with every property of `DESIGN.md` §5
+    /// Build the stateright model with every safety property (GLOSSARY.md, "Properties")
     /// (all as `Always`, so a violation is reported) plus the `Sometimes`
     /// properties that show the model is not vacuous.
     pub fn into_model(self) -> Model {

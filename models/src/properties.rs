@@ -1,4 +1,4 @@
-//! The safety properties of `DESIGN.md` §5, evaluated on model states.
+//! The safety properties (GLOSSARY.md, "Properties"), evaluated on model states.
 //! Each is a plain function so the suite, the explorer and the tests share it.
 
 use crate::actor::{Node, NodeState, ServerState};
