@@ -47,7 +47,9 @@
 //! - `propose ID [WORD]`: propose a write with the payload WORD, or one write
 //!   per input line.
 //! - `deliver-msgs [ID..] [drop=true] [type=KIND]`: deliver (or drop) the
-//!   messages queued for ID.. (default: everyone), oldest first.
+//!   messages queued for ID.. (default: everyone), oldest first; KIND is
+//!   the first word of a message's description (`Append` includes
+//!   heartbeats, `RequestVote` pre-votes).
 //! - `process-ready [ID..]`: perform outputs still waiting in the replicas.
 //! - `stabilize [ID..]`: deliver and perform until no message is queued.
 //! - `crash ID`, `restart ID` (from `MemStorage::durable`).
