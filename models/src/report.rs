@@ -6,7 +6,7 @@ use crate::properties::{Model, State};
 use crate::suite::{Found, Verdict};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Path;
-use steadfast::{Message, Role};
+use steadfast::Role;
 
 /// One step of a model run.
 pub type Action = ActorModelAction<Msg, crate::actor::Tick, ()>;
@@ -19,39 +19,7 @@ pub struct Trace {
 
 fn describe_message(msg: &Msg) -> String {
     match msg {
-        Msg::Peer(m) => match m {
-            Message::Append {
-                epoch,
-                prev,
-                entries,
-                commit,
-                ..
-            } => format!(
-                "{} {epoch} prev={prev} entries={} commit={commit}",
-                m.kind(),
-                entries.len()
-            ),
-            Message::AppendResponse { epoch, result, .. } => {
-                format!("AppendResponse {epoch} {result:?}")
-            }
-            Message::RequestVote { epoch, last, .. } => format!("{} {epoch} last={last}", m.kind()),
-            Message::VoteResponse { epoch, granted, .. } => {
-                format!("{} {epoch} granted={granted}", m.kind())
-            }
-            Message::TimeoutNow { epoch } => format!("TimeoutNow {epoch}"),
-            Message::InstallSnapshot {
-                epoch,
-                snapshot,
-                offset,
-                ..
-            } => format!(
-                "InstallSnapshot {epoch} at {} offset={offset}",
-                snapshot.position
-            ),
-            Message::InstallSnapshotResponse { epoch, .. } => {
-                format!("InstallSnapshotResponse {epoch}")
-            }
-        },
+        Msg::Peer(m) => m.to_string(),
         Msg::Put { value, .. } => format!("Put({value})"),
         Msg::Get { .. } => "Get".to_string(),
         Msg::NextId { .. } => "NextId".to_string(),
@@ -135,7 +103,7 @@ impl Trace {
                 let (ra, rb) = (&a.replica, &b.replica);
                 if (ra.role(), ra.epoch()) != (rb.role(), rb.epoch()) && rb.role() != Role::Follower
                 {
-                    notes.push(format!("n{i} is now {:?} of {}", rb.role(), rb.epoch()));
+                    notes.push(format!("n{i} is now {} of {}", rb.role(), rb.epoch()));
                 }
                 if rb.commit() > ra.commit() {
                     notes.push(format!("n{i} commits through lsn {}", rb.commit()));

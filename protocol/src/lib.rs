@@ -65,6 +65,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod describe;
 pub mod durability;
 pub mod entry;
 pub mod membership;

@@ -28,7 +28,7 @@ use std::fmt;
 use std::time::Duration;
 use steadfast::config::Config;
 use steadfast::durability::{Durability, ElectionQuorum};
-use steadfast::entry::RequestId;
+use steadfast::entry::{Entry, RequestId};
 use steadfast::planted::PlantedBug;
 use steadfast::replica::{Output, ProposalOutcome, ProposeError, Replica, Role};
 use steadfast::types::{Instant, NodeId, Position};
@@ -295,15 +295,14 @@ impl Cluster {
             }
             match output {
                 Output::Truncated { after, discarded } => {
-                    let list: Vec<String> =
-                        discarded.iter().map(|e| e.position().to_string()).collect();
+                    let list: Vec<String> = discarded.iter().map(Entry::to_string).collect();
                     self.history.on_truncate(now, id, &discarded);
-                    self.log(format!("{id} truncated after {after}: {}", list.join(" ")));
+                    self.log(format!("{id} truncated after {after}: {}", list.join(", ")));
                 }
-                Output::RolledBack { entries } => self.log(format!(
-                    "{id} rolled back {} applied entries",
-                    entries.len()
-                )),
+                Output::RolledBack { entries } => {
+                    let list: Vec<String> = entries.iter().map(Entry::to_string).collect();
+                    self.log(format!("{id} rolled back applied {}", list.join(", ")))
+                }
                 Output::Send { to, message } => self.network.send(now, id, to, message),
                 Output::Apply { entries } => self.history.on_apply(now, id, &entries),
                 Output::Reply { request, outcome } => {
@@ -321,7 +320,8 @@ impl Cluster {
                     epoch,
                     leader,
                 } => {
-                    self.log(format!("{id} is {role:?} in {epoch} (leader {leader:?})"));
+                    let known = leader.map_or_else(|| "none".to_string(), |l| l.to_string());
+                    self.log(format!("{id} is {role} in {epoch} (leader {known})"));
                     if role == Role::Leader {
                         if let Some(r) = self.hosts.get(&id).and_then(|h| h.replica.as_ref()) {
                             let r = r.clone();
@@ -332,10 +332,9 @@ impl Cluster {
                 }
                 Output::ReadReady { read, position } => self.on_read_ready(id, read, position),
                 Output::ReadFailed { read, error } => self.on_read_failed(id, read, error),
-                Output::MembershipChanged { membership } => self.log(format!(
-                    "{id} uses membership voters {:?} learners {:?}",
-                    membership.voters, membership.learners
-                )),
+                Output::MembershipChanged { membership } => {
+                    self.log(format!("{id} uses membership {membership}"))
+                }
                 Output::Compacted { through } => {
                     self.log(format!("{id} compacted its log through {through}"))
                 }

@@ -10,6 +10,9 @@
 //! - [`fuzzing`]: the property checks behind every cargo-fuzz target (each
 //!   decoder, the cluster and the snapshot transfer), shared with the
 //!   corpus replay test so `cargo test` runs every committed input.
+//! - [`transcript`]: the runner behind the etcd-style transcript tests
+//!   (`sim/testdata/*.txt`): real replicas stepped by hand, every message
+//!   and output printed.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -17,3 +20,4 @@ pub mod builders;
 pub mod fuzzing;
 pub mod harness;
 pub mod host;
+pub mod transcript;

@@ -149,7 +149,7 @@ impl Cluster {
             ReadMode::WithToken => "with its token",
             ReadMode::WithoutToken => "without a token",
         };
-        self.log(format!("{session:?} reads at {node} {label}: {decision:?}"));
+        self.log(format!("{session:?} reads at {node} {label}: {decision}"));
         if let ReadDecision::Serve { at } = decision {
             let view = positions(self.host(node)?.storage.applied());
             let observation = ReadObservation {
@@ -226,7 +226,7 @@ impl Cluster {
         let decision = self.replica(node).map(|r| r.read_local(pending.token));
         if let Some(decision) = decision.filter(|d| !matches!(d, ReadDecision::Serve { .. })) {
             self.log(format!(
-                "{node} refuses linearizable read {} for the token: {decision:?}",
+                "{node} refuses linearizable read {} for the token: {decision}",
                 read.0
             ));
             self.clients

@@ -68,7 +68,7 @@ impl Cluster {
         let position = replica.propose_membership(now, request, change)?;
         self.next_request += 1;
         self.proposals.insert(request, (node, Vec::new()));
-        self.log(format!("{node} accepted {change:?} at {position}"));
+        self.log(format!("{node} accepted {change} at {position}"));
         self.drain(node);
         Ok((request, position))
     }

@@ -91,7 +91,7 @@ impl Sim {
         let bytes = wire::encode(&envelope).expect("every message encodes");
         match wire::decode(&bytes) {
             Ok(decoded) if decoded == envelope => {}
-            other => self.fail(&format!("wire round trip of {envelope:?} gave {other:?}")),
+            other => self.fail(&format!("wire round trip of {envelope} gave {other:?}")),
         }
         let sent = (envelope.from, envelope.to, envelope.message);
         if self.sent.len() >= REPLAY_WINDOW {
