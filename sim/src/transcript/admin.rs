@@ -9,6 +9,46 @@ use steadfast::describe::Short;
 use steadfast::{MembershipChange, MembershipError, NodeId, Replica, RequestId};
 
 impl Transcript {
+    /// `persist ID [writes=N]`: make the first N (default: all) queued log
+    /// writes of ID's host durable, report it to the replica and perform
+    /// what follows (with `storage=deferred`; otherwise nothing is queued).
+    pub(super) fn persist(
+        &mut self,
+        id: NodeId,
+        writes: Option<usize>,
+        out: &mut String,
+    ) -> Result<(), String> {
+        let node = self.node_mut(id)?;
+        let clock = node.clock;
+        let queued = node.storage.pending_writes().len();
+        let count = writes.unwrap_or(queued).min(queued);
+        let replica = node
+            .replica
+            .as_mut()
+            .ok_or_else(|| format!("{id} is down"))?;
+        let result = node.storage.flush(Some(replica), clock, count);
+        let through = node.storage.log().last().map(|e| Short(e.position()));
+        match through {
+            Some(through) => line(
+                out,
+                0,
+                format_args!(
+                    "{id}: {count} of {queued} writes durable, log durable through {through}"
+                ),
+            ),
+            None => line(
+                out,
+                0,
+                format_args!("{id}: {count} of {queued} writes durable, log empty"),
+            ),
+        }
+        if let Err(error) = result {
+            line(out, 2, format_args!("host error: {error}"));
+        }
+        self.process(id, 2, out);
+        Ok(())
+    }
+
     /// `add-nodes N [voters=(..)] [learners=(..)] [options]`.
     pub(super) fn add_nodes(&mut self, args: &mut Args, out: &mut String) -> Result<(), String> {
         let count = args.id()?.0;
@@ -30,7 +70,7 @@ impl Transcript {
                 .collect(),
         };
         for &id in &new {
-            let node = Node::start(options.config(id, &voters, &learners))?;
+            let node = Node::start(options.config(id, &voters, &learners), options.persistence)?;
             self.nodes.insert(id, node);
         }
         self.options = options;
@@ -255,7 +295,10 @@ impl Transcript {
             .clone();
         let mut learners = membership.learners.clone();
         learners.insert(id);
-        let node = Node::start(self.options.config(id, &membership.voters, &learners))?;
+        let node = Node::start(
+            self.options.config(id, &membership.voters, &learners),
+            self.options.persistence,
+        )?;
         self.nodes.insert(id, node);
         self.describe_start(id, out);
         Ok(())

@@ -37,8 +37,12 @@
 //!
 //! - `add-nodes N [voters=(..)] [learners=(..)] [durability=quorum|async|all|semi-sync-K]
 //!   [pre-vote=B] [check-quorum=B] [lease=MS] [retain=N] [chunk=BYTES]
-//!   [max-entries=N] [in-flight=N] [seed=N]`: start N nodes (ids after the
-//!   existing ones), all voters unless listed as learners.
+//!   [max-entries=N] [in-flight=N] [seed=N] [storage=immediate|deferred]`:
+//!   start N nodes (ids after the existing ones), all voters unless listed
+//!   as learners. With `storage=deferred` log writes wait in the host's
+//!   queue until `persist`, and a crash loses them.
+//! - `persist ID [writes=N]`: make ID's first N queued log writes (default
+//!   all) durable and report it to the replica.
 //! - `campaign ID`: fire ID's election timeout (its clock jumps to the deadline).
 //! - `tick [ID..] [ms=N]`: advance clocks by N ms (default 50), firing every
 //!   deadline passed on the way; `tick-heartbeat [ID..]`: fire the next
@@ -153,6 +157,11 @@ impl Transcript {
             }
             "transfer-leader" => self.transfer_leader(args, out),
             "snapshot" => self.snapshot(args.id()?, out),
+            "persist" => {
+                let id = args.id()?;
+                let writes = args.opt("writes")?;
+                self.persist(id, writes, out)
+            }
             "add-learner" | "promote" | "remove" => self.change_membership(verb, args, out),
             "read-index" => self.read_index(args, out),
             "read-local" => self.read_local(args, out),

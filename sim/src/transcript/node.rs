@@ -24,12 +24,12 @@ pub(crate) struct Node {
 
 impl Node {
     /// A brand-new node with an empty log.
-    pub fn start(config: Config) -> Result<Node, String> {
+    pub fn start(config: Config, persistence: Persistence) -> Result<Node, String> {
         let replica = Replica::new(config.clone(), Instant(0)).map_err(|e| e.to_string())?;
         Ok(Node {
             config,
             replica: Some(replica),
-            storage: MemStorage::new(Persistence::Immediate),
+            storage: MemStorage::new(persistence),
             clock: Instant(0),
         })
     }
@@ -52,6 +52,8 @@ pub(crate) struct Options {
     max_entries: Option<usize>,
     in_flight: Option<usize>,
     seed: u64,
+    /// When log writes become durable (`storage=immediate|deferred`).
+    pub persistence: Persistence,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             max_entries: None,
             in_flight: None,
             seed: 0,
+            persistence: Persistence::Immediate,
         }
     }
 }
@@ -88,6 +91,13 @@ impl Options {
             max_entries: args.opt("max-entries")?,
             in_flight: args.opt("in-flight")?,
             seed: args.opt_or("seed", d.seed)?,
+            persistence: match args.opt::<String>("storage")?.as_deref() {
+                None | Some("immediate") => Persistence::Immediate,
+                Some("deferred") => Persistence::Deferred,
+                Some(other) => {
+                    return Err(format!("unknown storage {other}: immediate or deferred"))
+                }
+            },
         })
     }
 
@@ -134,6 +144,10 @@ impl Options {
             ("chunk", self.chunk.map(|v| v.to_string())),
             ("max-entries", self.max_entries.map(|v| v.to_string())),
             ("in-flight", self.in_flight.map(|v| v.to_string())),
+            (
+                "storage",
+                (self.persistence == Persistence::Deferred).then(|| "deferred".to_string()),
+            ),
         ];
         for (name, value) in extra {
             if let Some(value) = value {
