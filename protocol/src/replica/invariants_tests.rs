@@ -1,0 +1,1 @@
+//! Unit tests of [`Replica::check_invariants`](super::Replica::check_invariants).
