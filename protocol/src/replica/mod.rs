@@ -46,8 +46,8 @@ use std::collections::VecDeque;
 ///
 /// # The contract
 ///
-/// **Inputs**, in this order below (each takes the current time `now`
-/// explicitly, except the constructors' and `plant_bug`):
+/// **Inputs** (each takes the current time `now` explicitly, except
+/// `plant_bug`; they appear in this order below):
 /// - [`new`](Self::new) / [`restart`](Self::restart): build a replica,
 ///   brand-new or from what its host made durable.
 /// - [`handle_message`](Self::handle_message): a message from a peer.
@@ -89,7 +89,15 @@ use std::collections::VecDeque;
 /// **Outputs** are pulled: after every input, call
 /// [`poll_output`](Self::poll_output) until it returns `None` and perform each
 /// [`Output`] *in order*; then call [`poll_timeout`](Self::poll_timeout) and
-/// arrange to call `handle_timeout` when it passes.
+/// arrange to call `handle_timeout` when it passes. The outputs: storage
+/// ([`Output::PersistHardState`], [`Output::Truncated`],
+/// [`Output::Append`], [`Output::Compacted`]), the network
+/// ([`Output::Send`]), the state machine ([`Output::Apply`],
+/// [`Output::RolledBack`]), clients ([`Output::Reply`],
+/// [`Output::ReadReady`], [`Output::ReadFailed`]), snapshots
+/// ([`Output::ReadSnapshotChunk`], [`Output::ReceiveSnapshotChunk`],
+/// [`Output::InstallSnapshot`]) and news ([`Output::RoleChanged`],
+/// [`Output::MembershipChanged`]).
 ///
 /// **Durability rules** (what the host must make durable before what):
 /// - [`Output::PersistHardState`] must be durable before the host performs
