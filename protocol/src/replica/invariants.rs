@@ -419,7 +419,8 @@ impl Replica {
             return Ok(());
         };
         let last = self.log.last().lsn;
-        let peers = self.peers();
+        let mut peers = self.peers();
+        peers.sort_unstable();
         if !leader.progress.keys().eq(peers.iter()) {
             return Err(Violation::ProgressPeersMismatch {
                 tracked: leader.progress.keys().copied().collect(),

@@ -132,7 +132,7 @@ use std::collections::VecDeque;
 /// [`Output::MembershipChanged`] reports every change. A new node's host
 /// starts it with a `Config` naming the current members and the node
 /// itself (usually as a learner), then proposes
-/// [`MembershipChange::AddLearner`](crate::MembershipChange::AddLearner) on
+/// [`MembershipChange::AddLearner`] on
 /// the leader; it catches up from the log, or from the leader's snapshot
 /// if the log was compacted past what it needs.
 ///

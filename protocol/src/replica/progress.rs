@@ -21,12 +21,10 @@ pub enum ReplicationState {
 
 /// The leader's view of one follower, kept apart from its own commit point.
 ///
-/// Its fields change only through the named transitions below
-/// ([`become_probe`](Self::become_probe),
-/// [`become_replicate`](Self::become_replicate),
-/// [`become_snapshot`](Self::become_snapshot),
-/// [`maybe_update`](Self::maybe_update), ...), which keep
-/// `matched < next`.
+/// Read-only outside the core: its fields change only through the core's
+/// named transitions (`become_probe`, `become_replicate`,
+/// `become_snapshot`, `maybe_update`, ...), which keep
+/// `applied <= matched < next`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Progress {
     matched: Lsn,
