@@ -155,8 +155,11 @@ pub enum Violation {
         peers: Vec<NodeId>,
     },
     /// A follower's match point is below its next lsn, which is at most
-    /// one past the leader's last entry; it applied only matched entries.
-    #[error("progress-within-log: {peer} has matched {matched}, next {next}, applied {applied}, but the leader's log ends at {last} (need applied <= matched < next <= last + 1)")]
+    /// one past the leader's last entry; what it reported applied is in
+    /// the leader's log. (Applied may pass matched: a follower being sent
+    /// a snapshot reports what it applied, but its match point waits for
+    /// the transfer to end.)
+    #[error("progress-within-log: {peer} has matched {matched}, next {next}, applied {applied}, but the leader's log ends at {last} (need matched < next <= last + 1, applied <= last)")]
     ProgressPastLog {
         /// The follower.
         peer: NodeId,
@@ -429,7 +432,7 @@ impl Replica {
         }
         for (&peer, pr) in &leader.progress {
             let (matched, next, applied) = (pr.matched(), pr.next(), pr.applied());
-            if !(applied <= matched && matched < next && next <= last.next()) {
+            if !(matched < next && next <= last.next() && applied <= last) {
                 return Err(Violation::ProgressPastLog {
                     peer,
                     matched,

@@ -24,7 +24,7 @@ pub enum ReplicationState {
 /// Read-only outside the core: its fields change only through the core's
 /// named transitions (`become_probe`, `become_replicate`,
 /// `become_snapshot`, `maybe_update`, ...), which keep
-/// `applied <= matched < next`.
+/// `matched < next`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Progress {
     matched: Lsn,
