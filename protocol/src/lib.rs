@@ -73,6 +73,7 @@ pub mod membership;
 pub mod planted;
 #[cfg(not(feature = "planted-bugs"))]
 mod planted;
+pub mod quorum;
 pub mod replica;
 pub mod rng;
 pub mod session;
@@ -86,6 +87,7 @@ pub use entry::{Entry, EntryKind, HardState, RequestId};
 pub use membership::{Membership, MembershipChange, MembershipError};
 pub use replica::{
     Durable, InputError, Output, ProposalOutcome, ProposeError, ReadError, ReadId, Replica, Role,
+    Violation,
 };
 pub use session::{ReadDecision, ReadRejection, SessionToken};
 pub use snapshot::{SnapshotError, SnapshotMeta};

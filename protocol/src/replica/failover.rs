@@ -1,35 +1,39 @@
 //! Failover: failure detection on injected time, pre-vote, votes with the
 //! up-to-date check, check-quorum, and leadership transfer.
 
+use super::candidate_state::CandidateState;
+use super::role_state::RoleState;
 use super::{Replica, Role};
 use crate::entry::HardState;
 use crate::planted::planted;
-use crate::types::{Epoch, Instant, NodeId, Position};
+use crate::quorum;
+use crate::types::{Epoch, NodeId, Position};
 use crate::wire::Message;
 
 impl Replica {
-    /// Time has reached (at least) the deadline from
-    /// [`poll_timeout`](Self::poll_timeout): a follower that has not heard
-    /// from a leader starts an election; a leader sends heartbeats, runs its
-    /// check-quorum round and abandons a stalled leadership transfer.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.advance_time(now);
-        match self.role {
-            Role::Learner => {}
-            Role::Leader => {
-                if self.now >= self.heartbeat_deadline {
+    /// [`handle_timeout`](Replica::handle_timeout) after the time was
+    /// advanced.
+    pub(super) fn on_timeout(&mut self) {
+        match &self.state {
+            RoleState::Learner => {}
+            RoleState::Leader(leader) => {
+                if self.now >= leader.heartbeat_deadline {
                     self.heartbeat();
                 }
-                if self.config.check_quorum && self.now >= self.check_quorum_deadline {
+                let check_due = self
+                    .leading()
+                    .is_some_and(|leader| self.now >= leader.check_quorum_deadline);
+                if self.config.check_quorum && check_due {
                     self.check_quorum();
                 }
-                if let Some((_, deadline)) = self.transfer {
-                    if self.role == Role::Leader && self.now >= deadline {
-                        self.transfer = None;
+                let now = self.now;
+                if let Some(leader) = self.leading_mut() {
+                    if leader.transfer.is_some_and(|t| now >= t.deadline) {
+                        leader.transfer = None;
                     }
                 }
             }
-            Role::Follower | Role::PreCandidate | Role::Candidate => {
+            RoleState::Follower | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 if self.now >= self.election_deadline {
                     if self.config.pre_vote {
                         self.pre_campaign();
@@ -53,7 +57,7 @@ impl Replica {
         if !self.config.check_quorum {
             return false;
         }
-        if self.role == Role::Leader {
+        if self.leading().is_some() {
             return true;
         }
         if self.restart_quiet_until.is_some_and(|t| self.now < t) {
@@ -91,13 +95,11 @@ impl Replica {
     /// Ask whether an election in the next epoch could succeed, without
     /// changing the epoch (so a returning, partitioned node disrupts no one).
     fn pre_campaign(&mut self) {
-        self.role = Role::PreCandidate;
+        self.state = RoleState::PreCandidate(CandidateState::new(self.config.id));
         self.leader = None;
-        self.votes.clear();
-        self.votes.insert(self.config.id);
         self.reset_election_deadline();
         self.announce_role();
-        if self.votes.len() >= self.election_quorum_size() {
+        if quorum::election_won(1, self.quorums().election) {
             self.campaign(false);
             return;
         }
@@ -114,7 +116,7 @@ impl Replica {
             // this replica may already have voted for someone else, and two
             // leaders could be elected in it. Refuse to campaign; stay a
             // follower (the cluster can still follow a leader of this epoch).
-            if self.role == Role::Follower {
+            if self.role() == Role::Follower {
                 self.reset_election_deadline();
             } else {
                 self.become_follower(self.hard.epoch, self.leader);
@@ -126,14 +128,12 @@ impl Replica {
             voted_for: Some(self.config.id),
         };
         self.persist_hard_state();
-        self.role = Role::Candidate;
+        self.state = RoleState::Candidate(CandidateState::new(self.config.id));
         self.leader = None;
         self.verified = crate::types::Lsn(0);
-        self.votes.clear();
-        self.votes.insert(self.config.id);
         self.reset_election_deadline();
         self.announce_role();
-        if self.votes.len() >= self.election_quorum_size() {
+        if quorum::election_won(1, self.quorums().election) {
             self.become_leader();
             return;
         }
@@ -160,14 +160,19 @@ impl Replica {
     }
 
     pub(super) fn handle_pre_vote_response(&mut self, from: NodeId, epoch: Epoch, granted: bool) {
-        if self.role != Role::PreCandidate {
+        let from_voter = self.membership.is_voter(from);
+        let election = self.quorums().election;
+        let next_epoch = self.hard.epoch.next();
+        let RoleState::PreCandidate(tally) = &mut self.state else {
             return;
-        }
-        if granted && epoch == self.hard.epoch.next() {
-            if self.membership.is_voter(from) {
-                self.votes.insert(from);
-            }
-            if self.votes.len() >= self.election_quorum_size() {
+        };
+        if granted && epoch == next_epoch {
+            let granted = if from_voter {
+                tally.record_grant(from)
+            } else {
+                tally.votes.len()
+            };
+            if quorum::election_won(granted, election) {
                 self.campaign(false);
             }
         } else if !granted && epoch > self.hard.epoch {
@@ -184,7 +189,7 @@ impl Replica {
             Some(v) => v == from,
         };
         let granted = self.is_voter()
-            && self.role == Role::Follower
+            && self.role() == Role::Follower
             && can_vote
             && self.membership.is_voter(from)
             && self.vote_check_passes(last);
@@ -210,20 +215,27 @@ impl Replica {
     }
 
     pub(super) fn handle_vote_response(&mut self, from: NodeId, granted: bool) {
-        if self.role != Role::Candidate || !granted {
+        let from_voter = self.membership.is_voter(from);
+        let election = self.quorums().election;
+        let RoleState::Candidate(tally) = &mut self.state else {
+            return;
+        };
+        if !granted {
             return;
         }
-        if self.membership.is_voter(from) {
-            self.votes.insert(from);
-        }
-        if self.votes.len() >= self.election_quorum_size() {
+        let granted = if from_voter {
+            tally.record_grant(from)
+        } else {
+            tally.votes.len()
+        };
+        if quorum::election_won(granted, election) {
             self.become_leader();
         }
     }
 
     /// The leader asked us to take over: campaign at once, skipping pre-vote.
     pub(super) fn handle_timeout_now(&mut self, from: NodeId) {
-        if self.role == Role::Follower && self.leader == Some(from) {
+        if self.role() == Role::Follower && self.leader == Some(from) {
             self.campaign(true);
         }
     }

@@ -1,8 +1,9 @@
 //! Following: the log-matching check, divergence and truncation, persisting
 //! before acknowledging, and applying what the leader committed.
 
-use super::{InputError, Output, Replica, Role};
-use crate::entry::Entry;
+use super::role_state::RoleState;
+use super::{InputError, Output, ProposalOutcome, Replica, Role};
+use crate::entry::{Entry, HardState};
 use crate::types::{Epoch, Lsn, NodeId, Position};
 use crate::wire::{AppendResult, Message};
 
@@ -37,6 +38,35 @@ pub(super) fn validate_append(
 }
 
 impl Replica {
+    /// Step down to follower (or learner) in `epoch`, which is at least the
+    /// current one; persists the new epoch (with no vote) if it is newer.
+    /// A leader's pending proposals and reads fail with its leadership.
+    pub(super) fn become_follower(&mut self, epoch: Epoch, leader: Option<NodeId>) {
+        if epoch > self.hard.epoch {
+            self.hard = HardState {
+                epoch,
+                voted_for: None,
+            };
+            self.persist_hard_state();
+            self.verified = Lsn(0);
+        }
+        let following = RoleState::following(self.is_voter());
+        let previous = std::mem::replace(&mut self.state, following);
+        self.leader = leader;
+        self.leader_round = 0;
+        if let RoleState::Leader(reign) = previous {
+            for (_, request) in reign.pending {
+                self.outputs.push_back(Output::Reply {
+                    request,
+                    outcome: ProposalOutcome::LeadershipLost { leader },
+                });
+            }
+            self.fail_reads(reign.reads, leader);
+        }
+        self.reset_election_deadline();
+        self.announce_role();
+    }
+
     /// An `Append` in this replica's current epoch.
     pub(super) fn handle_append(
         &mut self,
@@ -126,7 +156,7 @@ impl Replica {
     /// A message only a leader sends (an append or a snapshot chunk) came
     /// from `from` in this replica's epoch: follow it.
     pub(super) fn accept_leader(&mut self, from: NodeId) -> Result<(), InputError> {
-        match self.role {
+        match self.role() {
             Role::Leader => {
                 return Err(InputError::ConflictingLeader {
                     from,

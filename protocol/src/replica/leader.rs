@@ -1,33 +1,29 @@
 //! Leading: accepting proposals, shipping entries with flow control,
 //! tracking follower progress, and the commit rule of the durability policy.
 
-use super::progress::{Progress, ReplicationState};
-use super::{InputError, Output, ProposalOutcome, ProposeError, Replica, Role};
+use super::leader_state::{LeaderState, Transfer};
+use super::progress::ReplicationState;
+use super::role_state::RoleState;
+use super::{InputError, Output, ProposalOutcome, ProposeError, Replica};
 use crate::entry::{Entry, EntryKind, RequestId};
 use crate::planted::planted;
-use crate::types::{Instant, Lsn, NodeId, Position};
+use crate::quorum;
+use crate::types::{Lsn, NodeId, Position};
 use crate::wire::{AppendResult, Message};
 
 impl Replica {
-    /// Propose a client write. On the leader, the command is appended and
-    /// replicated, and its position returned; an [`Output::Reply`] with
-    /// [`ProposalOutcome::Committed`] follows once the durability policy is
-    /// met (or `LeadershipLost` if leadership is lost first). Elsewhere the
-    /// proposal is refused with a leader hint, and so it is on a leader that
-    /// has removed itself (it only finishes handing over).
-    pub fn propose(
+    /// [`propose`](Replica::propose) after the time was advanced.
+    pub(super) fn leader_propose(
         &mut self,
-        now: Instant,
         request: RequestId,
         command: Vec<u8>,
     ) -> Result<Position, ProposeError> {
-        self.advance_time(now);
-        if self.role != Role::Leader {
+        let Some(leader) = self.leading() else {
             return Err(ProposeError::NotLeader {
                 leader: self.leader,
             });
-        }
-        if self.transfer.is_some() {
+        };
+        if leader.transfer.is_some() {
             return Err(ProposeError::TransferInProgress);
         }
         if !self.is_voter() {
@@ -38,45 +34,49 @@ impl Replica {
             return Err(ProposeError::NotLeader { leader: None });
         }
         let position = self.append_own(EntryKind::Command(command));
-        self.pending.insert(position.lsn, request);
+        self.record_pending(position.lsn, request);
         for peer in self.peers() {
             self.replicate_to(peer, false);
         }
         Ok(position)
     }
 
-    /// Hand leadership to `target`, a voting follower: stop accepting
-    /// proposals, bring it up to date, then tell it to campaign at once.
-    /// The transfer is abandoned after an election timeout.
-    pub fn transfer_leadership(&mut self, now: Instant, target: NodeId) -> Result<(), InputError> {
-        self.advance_time(now);
-        if self.role != Role::Leader {
+    /// [`transfer_leadership`](Replica::transfer_leadership) after the time
+    /// was advanced.
+    pub(super) fn start_transfer(&mut self, target: NodeId) -> Result<(), InputError> {
+        let deadline = self.now + self.config.election_timeout_max;
+        let me = self.config.id;
+        let target_votes = self.membership.is_voter(target);
+        let Some(leader) = self.leading_mut() else {
             return Err(InputError::NotLeader);
-        }
-        if target == self.config.id || !self.membership.is_voter(target) {
+        };
+        if target == me || !target_votes {
             return Err(InputError::BadTransferTarget(target));
         }
-        self.transfer = Some((target, self.now + self.config.election_timeout_max));
+        leader.transfer = Some(Transfer { target, deadline });
         self.maybe_send_timeout_now();
         self.replicate_to(target, false);
         Ok(())
     }
 
+    /// A proposal for `request` was appended at `lsn`: reply once it commits.
+    pub(super) fn record_pending(&mut self, lsn: Lsn, request: RequestId) {
+        if let Some(leader) = self.leading_mut() {
+            leader.pending.insert(lsn, request);
+        }
+    }
+
     /// Win an election: announce, append a no-op of the new epoch (old entries
     /// commit only behind an entry of the leader's own epoch), replicate.
     pub(super) fn become_leader(&mut self) {
-        self.role = Role::Leader;
-        self.leader = Some(self.config.id);
-        self.votes.clear();
-        self.transfer = None;
         let last = self.log.last().lsn;
-        self.progress = self
-            .peers()
-            .into_iter()
-            .map(|peer| (peer, Progress::new(last)))
-            .collect();
-        self.heartbeat_deadline = self.now + self.config.heartbeat_interval;
-        self.check_quorum_deadline = self.now + self.config.election_timeout_min;
+        self.state = RoleState::Leader(Box::new(LeaderState::new(
+            self.peers(),
+            last,
+            self.now + self.config.heartbeat_interval,
+            self.now + self.config.election_timeout_min,
+        )));
+        self.leader = Some(self.config.id);
         self.announce_role();
         let noop = self.append_own(EntryKind::Noop);
         self.reset_leader_reads(noop.lsn);
@@ -103,21 +103,25 @@ impl Replica {
     /// Send `peer` what it is missing, within the flow-control window. With
     /// `heartbeat`, send an (empty) append even when there is nothing new.
     pub(super) fn replicate_to(&mut self, peer: NodeId, heartbeat: bool) {
-        let Some(pr) = self.progress.get(&peer).copied() else {
+        let Some(leader) = self.leading() else {
             return;
         };
+        let Some(pr) = leader.progress.get(&peer).copied() else {
+            return;
+        };
+        let round = leader.reads.round();
         let last = self.log.last().lsn;
-        let (max_count, max_bytes) = match pr.state {
+        let (max_count, max_bytes) = match pr.state() {
             // Snapshot transfers run on their own (`snapshot.rs`).
             ReplicationState::Snapshot => return,
-            ReplicationState::Probe if pr.probe_outstanding && !heartbeat => return,
+            ReplicationState::Probe if pr.probe_outstanding() && !heartbeat => return,
             ReplicationState::Probe => (
                 self.config.max_entries_per_message,
                 self.config.max_bytes_in_flight,
             ),
             ReplicationState::Replicate => {
                 let in_flight = usize::try_from(pr.in_flight()).unwrap_or(usize::MAX);
-                let bytes = self.log.bytes_between(pr.matched, pr.next.prev());
+                let bytes = self.log.bytes_between(pr.matched(), pr.next().prev());
                 let count = self
                     .config
                     .max_entries_in_flight
@@ -130,7 +134,7 @@ impl Replica {
                 (count, bytes.max(1))
             }
         };
-        let prev_lsn = pr.next.prev();
+        let prev_lsn = pr.next().prev();
         if prev_lsn < self.log.base().lsn {
             // The entries this follower needs next were compacted away.
             self.start_snapshot(peer);
@@ -139,31 +143,27 @@ impl Replica {
         let Some(prev_epoch) = self.log.epoch_at(prev_lsn) else {
             return;
         };
-        let entries = if max_count == 0 || pr.next > last {
+        let entries = if max_count == 0 || pr.next() > last {
             Vec::new()
         } else {
-            self.log.slice(pr.next, max_count, max_bytes)
+            self.log.slice(pr.next(), max_count, max_bytes)
         };
         if entries.is_empty() && !heartbeat {
             return;
         }
-        if let Some(pr) = self.progress.get_mut(&peer) {
-            match pr.state {
-                ReplicationState::Probe => pr.probe_outstanding = true,
-                ReplicationState::Replicate => {
-                    if let Some(end) = entries.last() {
-                        pr.next = end.lsn.next();
-                    }
-                }
-                ReplicationState::Snapshot => {}
-            }
+        let last_sent = entries.last().map(|e| e.lsn);
+        if let Some(pr) = self
+            .leading_mut()
+            .and_then(|leader| leader.progress.get_mut(&peer))
+        {
+            pr.append_sent(last_sent);
         }
         let message = Message::Append {
             epoch: self.hard.epoch,
             prev: Position::new(prev_epoch, prev_lsn),
             entries,
             commit: self.commit,
-            round: self.reads.round(),
+            round,
         };
         self.send(peer, message);
     }
@@ -175,33 +175,33 @@ impl Replica {
         result: AppendResult,
         round: u64,
     ) {
-        if self.role != Role::Leader {
+        if self.leading().is_none() {
             return;
         }
         // Any answer in this epoch confirms this leader up to its round.
         self.on_round_echo(from, round);
         let last = self.log.last();
-        let Some(pr) = self.progress.get_mut(&from) else {
+        let base = self.log.base();
+        let RoleState::Leader(leader) = &mut self.state else {
             return;
         };
-        pr.recently_active = true;
+        let Some(pr) = leader.progress.get_mut(&from) else {
+            return;
+        };
+        pr.mark_active();
         match result {
             AppendResult::Accepted { matched, applied } => {
                 let matched = matched.min(last.lsn);
-                pr.applied = pr.applied.max(applied.min(matched));
-                if pr.state == ReplicationState::Snapshot {
+                pr.record_applied(applied, matched);
+                if pr.state() == ReplicationState::Snapshot {
                     // An answer to an append sent before the transfer
                     // began: the snapshot decides where this follower goes.
                     return;
                 }
-                pr.probe_outstanding = false;
-                if pr.state == ReplicationState::Probe {
-                    pr.state = ReplicationState::Replicate;
-                    pr.next = pr.next.max(matched.next());
+                if pr.state() == ReplicationState::Probe {
+                    pr.become_replicate(matched);
                 }
-                if matched > pr.matched {
-                    pr.matched = matched;
-                    pr.next = pr.next.max(matched.next());
+                if pr.maybe_update(matched) {
                     self.advance_commit();
                 }
                 self.maybe_send_timeout_now();
@@ -210,20 +210,17 @@ impl Replica {
                 rejected_prev,
                 hint,
             } => {
-                let stale = match pr.state {
-                    ReplicationState::Replicate => rejected_prev <= pr.matched,
-                    ReplicationState::Probe => rejected_prev != pr.next.prev(),
+                let stale = match pr.state() {
+                    ReplicationState::Replicate => rejected_prev <= pr.matched(),
+                    ReplicationState::Probe => rejected_prev != pr.next().prev(),
                     ReplicationState::Snapshot => true,
                 };
                 if stale {
                     return;
                 }
-                let base = self.log.base();
                 if base.lsn > Lsn(0) && rejected_prev <= base.lsn && hint != base {
                     // The follower lacks even our oldest retained entry.
-                    pr.next = base.lsn.max(pr.matched.next());
-                    pr.state = ReplicationState::Probe;
-                    pr.probe_outstanding = false;
+                    pr.become_probe(base.lsn);
                     self.replicate_to(from, false);
                     return;
                 }
@@ -232,9 +229,7 @@ impl Replica {
                 // our log's last entry at or below that with no newer epoch
                 // is the next candidate for agreement.
                 let agree = self.log.last_at_or_below(hint.lsn, hint.epoch);
-                pr.next = agree.lsn.max(pr.matched).next();
-                pr.state = ReplicationState::Probe;
-                pr.probe_outstanding = false;
+                pr.become_probe(agree.lsn.next());
             }
         }
         self.replicate_to(from, false);
@@ -246,37 +241,29 @@ impl Replica {
     /// A leader that removed itself from the voters (its removal not yet
     /// committed) still requires its own durable copy but counts `q` voting
     /// followers instead.
-    fn policy_commit_point(&self) -> Lsn {
-        let quorum = self.commit_quorum_size();
+    fn policy_commit_point(&self, leader: &LeaderState) -> Lsn {
         let me = self.config.id;
-        let mut followers: Vec<Lsn> = self
+        let followers = self
             .membership
             .voters
             .iter()
-            .filter(|&&v| v != me)
-            .map(|v| self.progress.get(v).map_or(Lsn(0), |p| p.matched))
-            .collect();
-        followers.sort_unstable_by(|a, b| b.cmp(a));
-        let needed_followers = if self.is_voter() {
-            quorum.saturating_sub(1)
-        } else {
-            quorum
-        };
-        if needed_followers == 0 {
-            return self.persisted;
-        }
-        followers
-            .get(needed_followers - 1)
-            .map_or(Lsn(0), |lsn| (*lsn).min(self.persisted))
+            .filter(move |&&v| v != me)
+            .map(|&v| leader.matched(v));
+        quorum::commit_point(
+            self.quorums().commit,
+            self.persisted,
+            self.is_voter(),
+            followers,
+        )
     }
 
     /// Advance the commit point if the policy allows, but only to an entry of
     /// this leader's epoch (earlier entries commit behind it).
     pub(super) fn advance_commit(&mut self) {
-        if self.role != Role::Leader {
+        let Some(leader) = self.leading() else {
             return;
-        }
-        let candidate = self.policy_commit_point();
+        };
+        let candidate = self.policy_commit_point(leader);
         let own_epoch = self.log.epoch_at(candidate) == Some(self.hard.epoch);
         let counts_old_epochs = planted!(self, CommitOldEpochEntries);
         if candidate <= self.commit || !(own_epoch || counts_old_epochs) {
@@ -285,9 +272,12 @@ impl Replica {
         self.commit = candidate;
         self.apply_committed();
         let epoch = self.hard.epoch;
-        let done: Vec<Lsn> = self.pending.range(..=candidate).map(|(l, _)| *l).collect();
-        for lsn in done {
-            if let Some(request) = self.pending.remove(&lsn) {
+        if let RoleState::Leader(leader) = &mut self.state {
+            while let Some(first) = leader.pending.first_entry() {
+                if *first.key() > candidate {
+                    break;
+                }
+                let (lsn, request) = first.remove_entry();
                 self.outputs.push_back(Output::Reply {
                     request,
                     outcome: ProposalOutcome::Committed(Position::new(epoch, lsn)),
@@ -304,56 +294,62 @@ impl Replica {
         self.expire_reads();
         self.start_read_round();
         let last = self.log.last().lsn;
-        for pr in self.progress.values_mut() {
-            match pr.state {
-                ReplicationState::Probe => pr.probe_outstanding = false,
-                ReplicationState::Replicate if pr.matched < last => {
-                    pr.next = pr.matched.next();
-                }
-                ReplicationState::Replicate | ReplicationState::Snapshot => {}
+        if let Some(leader) = self.leading_mut() {
+            for pr in leader.progress.values_mut() {
+                pr.heartbeat_tick(last);
             }
         }
         self.snapshot_heartbeat();
         for peer in self.peers() {
             self.replicate_to(peer, true);
         }
-        self.heartbeat_deadline = self.now + self.config.heartbeat_interval;
+        let next = self.now + self.config.heartbeat_interval;
+        if let Some(leader) = self.leading_mut() {
+            leader.heartbeat_deadline = next;
+        }
     }
 
     /// Check-quorum: step down unless enough voters were heard from since the
     /// last round that no other leader can have been elected meanwhile.
     pub(super) fn check_quorum(&mut self) {
         let me = self.config.id;
-        let active = self
-            .membership
-            .voters
+        let check = self.quorums().check;
+        let next = self.now + self.config.election_timeout_min;
+        let voters = &self.membership.voters;
+        let RoleState::Leader(leader) = &mut self.state else {
+            return;
+        };
+        let active = voters
             .iter()
-            .filter(|&&v| v == me || self.progress.get(&v).is_some_and(|p| p.recently_active))
+            .filter(|&&v| v == me || leader.progress.get(&v).is_some_and(|p| p.recently_active()))
             .count();
-        for pr in self.progress.values_mut() {
-            pr.recently_active = false;
+        for pr in leader.progress.values_mut() {
+            pr.take_activity();
         }
-        if active < self.check_quorum_size() {
-            self.become_follower(self.hard.epoch, None);
+        if quorum::leadership_holds(active, check) {
+            leader.check_quorum_deadline = next;
         } else {
-            self.check_quorum_deadline = self.now + self.config.election_timeout_min;
+            self.become_follower(self.hard.epoch, None);
         }
     }
 
     /// Leadership transfer: once the target holds our whole log, tell it to campaign.
-    fn maybe_send_timeout_now(&mut self) {
-        let Some((target, _)) = self.transfer else {
+    pub(super) fn maybe_send_timeout_now(&mut self) {
+        let Some(leader) = self.leading() else {
+            return;
+        };
+        let Some(transfer) = leader.transfer else {
             return;
         };
         let last = self.log.last().lsn;
-        if self
+        if leader
             .progress
-            .get(&target)
-            .is_some_and(|p| p.matched >= last)
+            .get(&transfer.target)
+            .is_some_and(|p| p.matched() >= last)
         {
             self.revoke_lease();
             self.send(
-                target,
+                transfer.target,
                 Message::TimeoutNow {
                     epoch: self.hard.epoch,
                 },

@@ -67,7 +67,7 @@ impl Replica {
         if needed == Lsn(0) {
             return ReadDecision::Serve { at: applied };
         }
-        let following = match self.role {
+        let following = match self.role() {
             Role::Leader => true,
             Role::Follower | Role::Learner => self.leader.is_some(),
             Role::PreCandidate | Role::Candidate => false,

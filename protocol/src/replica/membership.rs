@@ -2,39 +2,29 @@
 //! effect when appended; quorum sizes from the membership in force.
 
 use super::progress::Progress;
+use super::role_state::RoleState;
 use super::{Output, Replica, Role};
 use crate::entry::{EntryKind, RequestId};
 use crate::membership::{MembershipChange, MembershipError};
 use crate::planted::planted;
-use crate::types::{Instant, Lsn, NodeId, Position};
+use crate::quorum::QuorumSizes;
+use crate::types::{NodeId, Position};
 use crate::wire::Message;
 
 impl Replica {
-    /// Propose a single-server membership change (leader only). The change
-    /// is appended as an [`EntryKind::Membership`] entry and takes effect at
-    /// once on every replica that appends it; an [`Output::Reply`] for
-    /// `request` follows when it commits, as for a write.
-    ///
-    /// Refused while an earlier change is uncommitted (one change at a
-    /// time), before this leader has committed an entry of its own epoch
-    /// (otherwise the change could conflict with an uncommitted change of
-    /// an earlier leader and lose committed entries), during a leadership
-    /// transfer, and for a promotion of a learner that is not caught up
-    /// (its log matches through less than the leader's last lsn minus
-    /// [`Config::max_entries_per_message`](crate::Config::max_entries_per_message)).
-    pub fn propose_membership(
+    /// [`propose_membership`](Replica::propose_membership) after the time
+    /// was advanced.
+    pub(super) fn append_membership_change(
         &mut self,
-        now: Instant,
         request: RequestId,
         change: MembershipChange,
     ) -> Result<Position, MembershipError> {
-        self.advance_time(now);
-        if self.role != Role::Leader {
+        let Some(leader) = self.leading() else {
             return Err(MembershipError::NotLeader {
                 leader: self.leader,
             });
-        }
-        if self.transfer.is_some() {
+        };
+        if leader.transfer.is_some() {
             return Err(MembershipError::TransferInProgress);
         }
         let planted = planted!(self, MembershipChangeBeforeOwnEpochCommit);
@@ -48,7 +38,7 @@ impl Replica {
         }
         let next = self.membership.apply(change)?;
         if let MembershipChange::PromoteLearner(learner) = change {
-            let matched = self.progress.get(&learner).map_or(Lsn(0), |p| p.matched);
+            let matched = leader.matched(learner);
             let last = self.log.last().lsn;
             let slack = u64::try_from(self.config.max_entries_per_message).unwrap_or(u64::MAX);
             if matched.0.saturating_add(slack) < last.0 {
@@ -60,7 +50,7 @@ impl Replica {
             }
         }
         let position = self.append_own(EntryKind::Membership(next));
-        self.pending.insert(position.lsn, request);
+        self.record_pending(position.lsn, request);
         self.recompute_membership();
         for peer in self.peers() {
             self.replicate_to(peer, false);
@@ -89,31 +79,28 @@ impl Replica {
         self.outputs.push_back(Output::MembershipChanged {
             membership: self.membership.clone(),
         });
-        match self.role {
-            Role::Leader => {
-                let last = self.log.last().lsn;
-                let peers = self.peers();
-                self.progress.retain(|id, _| peers.contains(id));
-                self.outgoing.retain(|id, _| peers.contains(id));
+        let peers = self.peers();
+        let last = self.log.last().lsn;
+        match &mut self.state {
+            RoleState::Leader(leader) => {
+                leader.progress.retain(|id, _| peers.contains(id));
+                leader.outgoing.retain(|id, _| peers.contains(id));
                 for peer in peers {
-                    self.progress
+                    leader
+                        .progress
                         .entry(peer)
                         .or_insert_with(|| Progress::new(last));
                 }
             }
-            Role::Follower | Role::Learner => {
-                let role = if self.is_voter() {
-                    Role::Follower
-                } else {
-                    Role::Learner
-                };
-                if role != self.role {
-                    self.role = role;
+            RoleState::Follower | RoleState::Learner => {
+                let state = RoleState::following(self.is_voter());
+                if state != self.state {
+                    self.state = state;
                     self.reset_election_deadline();
                     self.announce_role();
                 }
             }
-            Role::PreCandidate | Role::Candidate => {
+            RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 if !self.is_voter() {
                     self.become_follower(self.hard.epoch, self.leader);
                 }
@@ -128,20 +115,23 @@ impl Replica {
     /// election timeout. With none caught up, the voters elect a leader
     /// as after any failure.
     pub(super) fn step_down_if_removed(&mut self) {
-        if self.role != Role::Leader || self.is_voter() || self.membership_lsn > self.commit {
+        let Some(leader) = self.leading() else {
+            return;
+        };
+        if self.is_voter() || self.membership_lsn > self.commit {
             return;
         }
         let last = self.log.last().lsn;
         let caught_up = |id: &NodeId| {
             self.membership.is_voter(*id)
-                && self.progress.get(id).is_some_and(|p| p.matched >= last)
+                && leader.progress.get(id).is_some_and(|p| p.matched() >= last)
         };
         // A transfer in progress names the successor; else the lowest id.
-        let successor = self
+        let successor = leader
             .transfer
-            .map(|(target, _)| target)
+            .map(|transfer| transfer.target)
             .filter(caught_up)
-            .or_else(|| self.progress.keys().copied().find(caught_up));
+            .or_else(|| leader.progress.keys().copied().find(caught_up));
         if let Some(successor) = successor {
             self.revoke_lease();
             let epoch = self.hard.epoch;
@@ -154,27 +144,16 @@ impl Replica {
     /// the leader this follower follows, though it is no longer a member.
     pub(super) fn is_handover_from_removed_leader(&self, from: NodeId, message: &Message) -> bool {
         matches!(message, Message::TimeoutNow { epoch } if *epoch == self.hard.epoch)
-            && self.role == Role::Follower
+            && self.role() == Role::Follower
             && self.leader == Some(from)
     }
 
-    /// Votes needed to win an election in the membership in force.
-    pub(super) fn election_quorum_size(&self) -> usize {
-        self.config
-            .election_quorum
-            .size(self.membership.voters.len(), self.config.durability)
-    }
-
-    /// Voters whose contact a leader needs within an election timeout to be
-    /// sure no other leader was elected (meets every election quorum).
-    pub(super) fn check_quorum_size(&self) -> usize {
-        (self.membership.voters.len() + 1).saturating_sub(self.election_quorum_size())
-    }
-
-    /// Voters whose durable copy commits an entry, in the membership in force.
-    pub(super) fn commit_quorum_size(&self) -> usize {
-        self.config
-            .durability
-            .commit_quorum(self.membership.voters.len())
+    /// The quorum sizes of the membership in force.
+    pub(super) fn quorums(&self) -> QuorumSizes {
+        QuorumSizes::new(
+            self.membership.voters.len(),
+            self.config.durability,
+            self.config.election_quorum,
+        )
     }
 }

@@ -1,44 +1,59 @@
-//! The [`Replica`] state machine.
+//! The [`Replica`] state machine: the struct, its contract, and every
+//! public input in the contract's order. What the inputs do lives in one
+//! file per concept (`leader.rs`, `follower.rs`, `failover.rs`, ...).
 
+mod candidate_state;
 mod failover;
 mod follower;
 mod inputs;
+mod invariants;
+#[cfg(test)]
+mod invariants_tests;
 mod leader;
+mod leader_state;
 mod local_reads;
 pub(crate) mod log;
 mod membership;
+mod messages;
 mod output;
 mod progress;
 mod queries;
 mod reads;
+mod role_state;
+mod shared;
 mod snapshot;
+mod storage;
 
 pub use inputs::{Durable, InputError, ProposeError};
+pub use invariants::Violation;
 pub use output::{Output, ProposalOutcome, Role};
 pub use progress::{FollowerStatus, Progress, ReplicationState, SnapshotTransfer};
 pub use reads::{ReadError, ReadId};
 
 use crate::config::{Config, ConfigError};
 use crate::entry::{HardState, RequestId};
-use crate::membership::Membership;
+use crate::membership::{Membership, MembershipChange, MembershipError};
 use crate::rng::SplitMix64;
-use crate::snapshot::SnapshotMeta;
-use crate::types::{Epoch, Instant, Lsn, NodeId, Position};
+use crate::snapshot::{SnapshotError, SnapshotMeta};
+use crate::types::{Instant, Lsn, NodeId, Position};
 use crate::wire::Message;
 use log::Log;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Duration;
+use role_state::RoleState;
+use std::collections::VecDeque;
 
 /// One replica of a leader-based replicated log: a pure, deterministic state
 /// machine in the style of `quinn-proto`'s `Connection`.
 ///
 /// # The contract
 ///
-/// **Inputs** (each takes the current time `now` explicitly):
-/// - [`propose`](Self::propose): a client write (leader only).
+/// **Inputs** (each takes the current time `now` explicitly, except
+/// `plant_bug`; they appear in this order below):
+/// - [`new`](Self::new) / [`restart`](Self::restart): build a replica,
+///   brand-new or from what its host made durable.
 /// - [`handle_message`](Self::handle_message): a message from a peer.
 /// - [`handle_timeout`](Self::handle_timeout): the deadline from
 ///   [`poll_timeout`](Self::poll_timeout) has passed.
+/// - [`propose`](Self::propose): a client write (leader only).
 /// - [`handle_persisted`](Self::handle_persisted): the host's log storage is
 ///   durable through a position.
 /// - [`transfer_leadership`](Self::transfer_leadership): planned failover.
@@ -53,6 +68,11 @@ use std::time::Duration;
 ///   snapshot of its state machine durable; the core may compact its log.
 /// - [`handle_snapshot_chunk`](Self::handle_snapshot_chunk): leader only,
 ///   the bytes an [`Output::ReadSnapshotChunk`] asked for.
+/// - `plant_bug` (feature `planted-bugs` only): run with a deliberately
+///   broken rule, for checkers that must show they catch it.
+///
+/// After every input the replica's invariants hold
+/// ([`check_invariants`](Self::check_invariants)); debug builds assert it.
 ///
 /// **Queries** change nothing and take no time:
 /// [`read_local`](Self::read_local) decides whether a read carrying a
@@ -60,11 +80,24 @@ use std::time::Duration;
 /// applied state (any role: followers and learners above all), and
 /// [`applied_position`](Self::applied_position) names the log prefix such a
 /// read exposes (consistent prefix: applied entries only, in log order).
+/// Others report the replica's state ([`role`](Self::role),
+/// [`commit`](Self::commit), [`follower_status`](Self::follower_status),
+/// [`lease_expiry`](Self::lease_expiry), ...), and
+/// [`check_invariants`](Self::check_invariants) states what must always
+/// hold inside one replica.
 ///
 /// **Outputs** are pulled: after every input, call
 /// [`poll_output`](Self::poll_output) until it returns `None` and perform each
 /// [`Output`] *in order*; then call [`poll_timeout`](Self::poll_timeout) and
-/// arrange to call `handle_timeout` when it passes.
+/// arrange to call `handle_timeout` when it passes. The outputs: storage
+/// ([`Output::PersistHardState`], [`Output::Truncated`],
+/// [`Output::Append`], [`Output::Compacted`]), the network
+/// ([`Output::Send`]), the state machine ([`Output::Apply`],
+/// [`Output::RolledBack`]), clients ([`Output::Reply`],
+/// [`Output::ReadReady`], [`Output::ReadFailed`]), snapshots
+/// ([`Output::ReadSnapshotChunk`], [`Output::ReceiveSnapshotChunk`],
+/// [`Output::InstallSnapshot`]) and news ([`Output::RoleChanged`],
+/// [`Output::MembershipChanged`]).
 ///
 /// **Durability rules** (what the host must make durable before what):
 /// - [`Output::PersistHardState`] must be durable before the host performs
@@ -99,7 +132,7 @@ use std::time::Duration;
 /// [`Output::MembershipChanged`] reports every change. A new node's host
 /// starts it with a `Config` naming the current members and the node
 /// itself (usually as a learner), then proposes
-/// [`MembershipChange::AddLearner`](crate::MembershipChange::AddLearner) on
+/// [`MembershipChange::AddLearner`] on
 /// the leader; it catches up from the log, or from the leader's snapshot
 /// if the log was compacted past what it needs.
 ///
@@ -130,23 +163,23 @@ pub struct Replica {
     config: Config,
     hard: HardState,
     log: Log,
-    role: Role,
+    /// The role, with the state that exists only in it.
+    state: RoleState,
     leader: Option<NodeId>,
     commit: Lsn,
     applied: Lsn,
     /// The durable prefix of `log`.
     persisted: Lsn,
-    /// Follower: highest lsn known to match the current leader's log.
+    /// Highest lsn known to match the current epoch's leader's log (0
+    /// after an epoch change; kept through a pre-candidacy in the same
+    /// epoch, whose leader it still describes).
     verified: Lsn,
+    /// Highest heartbeat round seen from the current leader (reset when
+    /// following a new one).
+    leader_round: u64,
     now: Instant,
     election_deadline: Instant,
-    heartbeat_deadline: Instant,
-    check_quorum_deadline: Instant,
     last_leader_contact: Option<Instant>,
-    votes: BTreeSet<NodeId>,
-    progress: BTreeMap<NodeId, Progress>,
-    pending: BTreeMap<Lsn, RequestId>,
-    transfer: Option<(NodeId, Instant)>,
     /// The membership in force: the latest membership entry in the log, or
     /// `base_membership` when the log holds none.
     membership: Membership,
@@ -156,14 +189,9 @@ pub struct Replica {
     base_membership: Membership,
     /// The latest snapshot the host holds (durably).
     snapshot: Option<SnapshotMeta>,
-    /// Follower: the snapshot being received, if any.
+    /// The snapshot being received from a leader, if any (kept across a
+    /// pre-candidacy or candidacy, so a transfer can resume).
     incoming: Option<snapshot::Incoming>,
-    /// Leader: snapshot transfers to followers in `ReplicationState::Snapshot`.
-    outgoing: BTreeMap<NodeId, snapshot::Outgoing>,
-    /// Leader: heartbeat rounds, read lease and pending linearizable reads.
-    reads: reads::LeaderReads,
-    /// Follower: highest heartbeat round seen from the current leader.
-    leader_round: u64,
     /// Lease mode: a restarted voter forgot its last leader contact, so it
     /// refuses to help elect anyone until this time.
     restart_quiet_until: Option<Instant>,
@@ -175,107 +203,23 @@ pub struct Replica {
 }
 
 impl Replica {
+    // ----- constructors ------------------------------------------------
+
     /// A brand-new replica with an empty log, as a follower (or learner).
     pub fn new(config: Config, now: Instant) -> Result<Replica, ConfigError> {
-        Replica::restart(config, Durable::default(), now)
+        let replica = Replica::rebuild(config, Durable::default(), now)?;
+        replica.debug_check_invariants("new");
+        Ok(replica)
     }
 
     /// Rebuild a replica from what its host made durable before a crash.
     pub fn restart(config: Config, durable: Durable, now: Instant) -> Result<Replica, ConfigError> {
-        config.validate()?;
-        let base = durable
-            .snapshot
-            .as_ref()
-            .map_or(Position::ZERO, |s| s.position);
-        let base_membership = durable
-            .snapshot
-            .as_ref()
-            .map_or_else(|| config.membership(), |s| s.membership.clone());
-        let log = Log::from_parts(base, durable.log);
-        let applied = durable.applied.max(base.lsn).min(log.last().lsn);
-        let rng = SplitMix64::new(config.seed ^ config.id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let mut replica = Replica {
-            role: Role::Learner,
-            membership: base_membership.clone(),
-            membership_lsn: base.lsn,
-            base_membership,
-            snapshot: durable.snapshot,
-            incoming: None,
-            outgoing: BTreeMap::new(),
-            hard: durable.hard_state,
-            persisted: log.last().lsn,
-            log,
-            leader: None,
-            commit: applied,
-            applied,
-            verified: Lsn(0),
-            now,
-            election_deadline: now,
-            heartbeat_deadline: now,
-            check_quorum_deadline: now,
-            last_leader_contact: None,
-            votes: BTreeSet::new(),
-            progress: BTreeMap::new(),
-            pending: BTreeMap::new(),
-            transfer: None,
-            reads: reads::LeaderReads::default(),
-            leader_round: 0,
-            restart_quiet_until: config
-                .lease_max_drift
-                .map(|_| now + config.election_timeout_min),
-            rng,
-            outputs: VecDeque::new(),
-            #[cfg(feature = "planted-bugs")]
-            planted_bug: None,
-            config,
-        };
-        replica.recompute_membership();
-        replica.role = if replica.is_voter() {
-            Role::Follower
-        } else {
-            Role::Learner
-        };
-        replica.outputs.clear();
-        replica.reset_election_deadline();
+        let replica = Replica::rebuild(config, durable, now)?;
+        replica.debug_check_invariants("restart");
         Ok(replica)
     }
 
-    /// Run this replica with a deliberately broken rule, for checkers that
-    /// must show they catch it (feature `planted-bugs`, never enabled by a
-    /// production build). The bug is volatile: a host re-plants it after
-    /// [`restart`](Self::restart).
-    #[cfg(feature = "planted-bugs")]
-    pub fn plant_bug(&mut self, bug: Option<crate::planted::PlantedBug>) {
-        self.planted_bug = bug;
-    }
-
-    // ----- outputs -----------------------------------------------------
-
-    /// The next thing the host must do, or `None` when there is nothing.
-    pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
-    }
-
-    /// When [`handle_timeout`](Self::handle_timeout) must next be called;
-    /// `None` when nothing is time-driven (a learner waits for its leader).
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.role {
-            Role::Learner => None,
-            Role::Leader => {
-                let mut t = self.heartbeat_deadline;
-                if self.config.check_quorum {
-                    t = t.min(self.check_quorum_deadline);
-                }
-                if let Some((_, deadline)) = self.transfer {
-                    t = t.min(deadline);
-                }
-                Some(t)
-            }
-            _ => Some(self.election_deadline),
-        }
-    }
-
-    // ----- inputs ------------------------------------------------------
+    // ----- inputs --------------------------------------------------------
 
     /// Handle a message from peer `from`.
     ///
@@ -290,112 +234,37 @@ impl Replica {
         message: Message,
     ) -> Result<(), InputError> {
         self.advance_time(now);
-        if from == self.config.id {
-            return Err(InputError::FromSelf);
-        }
-        if !self.is_member(from) && !self.is_handover_from_removed_leader(from, &message) {
-            return Err(InputError::UnknownSender(from));
-        }
-        if let Message::Append {
-            epoch,
-            prev,
-            entries,
-            ..
-        } = &message
-        {
-            follower::validate_append(*epoch, *prev, entries)?;
-        }
-        if let Message::InstallSnapshot {
-            snapshot,
-            offset,
-            data,
-            done,
-            ..
-        } = &message
-        {
-            snapshot::validate_chunk(snapshot, *offset, data, *done)?;
-        }
-        match message {
-            Message::RequestVote {
-                epoch,
-                last,
-                pre_vote: true,
-                ..
-            } => {
-                self.handle_pre_vote_request(from, epoch, last);
-                return Ok(());
-            }
-            Message::VoteResponse {
-                epoch,
-                pre_vote: true,
-                granted,
-            } => {
-                self.handle_pre_vote_response(from, epoch, granted);
-                return Ok(());
-            }
-            _ => {}
-        }
-        let epoch = message.epoch();
-        if epoch > self.hard.epoch {
-            if let Message::RequestVote {
-                transfer: false, ..
-            } = message
-            {
-                if self.in_leader_lease() {
-                    // Leader stickiness: a live leader exists; do not let a
-                    // disruptive candidate depose it.
-                    return Ok(());
-                }
-            }
-            let leader = match message {
-                Message::Append { .. } | Message::TimeoutNow { .. } => Some(from),
-                _ => None,
-            };
-            self.become_follower(epoch, leader);
-        } else if epoch < self.hard.epoch {
-            self.fence(from, &message);
-            return Ok(());
-        }
-        match message {
-            Message::Append {
-                prev,
-                entries,
-                commit,
-                round,
-                ..
-            } => self.handle_append(from, prev, entries, commit, round),
-            Message::AppendResponse { result, round, .. } => {
-                self.handle_append_response(from, result, round);
-                Ok(())
-            }
-            Message::RequestVote { last, .. } => {
-                self.handle_vote_request(from, last);
-                Ok(())
-            }
-            Message::VoteResponse { granted, .. } => {
-                self.handle_vote_response(from, granted);
-                Ok(())
-            }
-            Message::TimeoutNow { .. } => {
-                self.handle_timeout_now(from);
-                Ok(())
-            }
-            Message::InstallSnapshot {
-                snapshot,
-                offset,
-                data,
-                done,
-                ..
-            } => self.handle_install_snapshot(from, snapshot, offset, data, done),
-            Message::InstallSnapshotResponse {
-                snapshot,
-                next_offset,
-                ..
-            } => {
-                self.handle_install_snapshot_response(from, snapshot, next_offset);
-                Ok(())
-            }
-        }
+        let result = self.step_message(from, message);
+        self.debug_check_invariants("handle_message");
+        result
+    }
+
+    /// Time has reached (at least) the deadline from
+    /// [`poll_timeout`](Self::poll_timeout): a follower that has not heard
+    /// from a leader starts an election; a leader sends heartbeats, runs its
+    /// check-quorum round and abandons a stalled leadership transfer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance_time(now);
+        self.on_timeout();
+        self.debug_check_invariants("handle_timeout");
+    }
+
+    /// Propose a client write. On the leader, the command is appended and
+    /// replicated, and its position returned; an [`Output::Reply`] with
+    /// [`ProposalOutcome::Committed`] follows once the durability policy is
+    /// met (or `LeadershipLost` if leadership is lost first). Elsewhere the
+    /// proposal is refused with a leader hint, and so it is on a leader that
+    /// has removed itself (it only finishes handing over).
+    pub fn propose(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        command: Vec<u8>,
+    ) -> Result<Position, ProposeError> {
+        self.advance_time(now);
+        let result = self.leader_propose(request, command);
+        self.debug_check_invariants("propose");
+        result
     }
 
     /// The host's log storage is durable through `through` (every earlier
@@ -403,109 +272,145 @@ impl Replica {
     /// Reports about entries that were since truncated are ignored.
     pub fn handle_persisted(&mut self, now: Instant, through: Position) {
         self.advance_time(now);
-        if through.lsn <= self.persisted || !self.log.contains(through) {
-            return;
-        }
-        self.persisted = through.lsn;
-        match self.role {
-            Role::Leader => self.advance_commit(),
-            Role::Follower | Role::Learner => self.acknowledge(),
-            Role::PreCandidate | Role::Candidate => {}
-        }
+        self.record_persisted(through);
+        self.debug_check_invariants("handle_persisted");
     }
 
-    // ----- shared helpers ----------------------------------------------
-
-    fn advance_time(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+    /// Hand leadership to `target`, a voting follower: stop accepting
+    /// proposals, bring it up to date, then tell it to campaign at once.
+    /// The transfer is abandoned after an election timeout.
+    pub fn transfer_leadership(&mut self, now: Instant, target: NodeId) -> Result<(), InputError> {
+        self.advance_time(now);
+        let result = self.start_transfer(target);
+        self.debug_check_invariants("transfer_leadership");
+        result
     }
 
-    fn is_member(&self, id: NodeId) -> bool {
-        self.membership.contains(id)
+    /// Ask for a linearizable read (leader only). The read is answered by an
+    /// [`Output::ReadReady`] carrying the position it may be served at: once
+    /// the host has performed every output before it, its state machine
+    /// reflects every write acknowledged before this call, and serving the
+    /// state as applied then (or later) is linearizable. If leadership is
+    /// lost first, or cannot be confirmed within an election timeout, an
+    /// [`Output::ReadFailed`] follows instead.
+    ///
+    /// With a read lease in force ([`Config::lease_max_drift`]),
+    /// the answer is emitted at once with no round trip; otherwise a
+    /// heartbeat round is started to confirm leadership (read-index).
+    ///
+    /// Linearizability covers acknowledged writes that survive failover:
+    /// under a durability policy that loses writes in a failover, a new
+    /// leader's reads cannot show the lost writes either.
+    pub fn read_index(&mut self, now: Instant, read: ReadId) -> Result<(), ReadError> {
+        self.advance_time(now);
+        let result = self.register_read(read);
+        self.debug_check_invariants("read_index");
+        result
     }
 
-    fn is_voter(&self) -> bool {
-        self.membership.is_voter(self.config.id)
+    /// Propose a single-server membership change (leader only). The change
+    /// is appended as an [`EntryKind::Membership`](crate::EntryKind::Membership)
+    /// entry and takes effect at once on every replica that appends it; an
+    /// [`Output::Reply`] for `request` follows when it commits, as for a
+    /// write.
+    ///
+    /// Refused while an earlier change is uncommitted (one change at a
+    /// time), before this leader has committed an entry of its own epoch
+    /// (otherwise the change could conflict with an uncommitted change of
+    /// an earlier leader and lose committed entries), during a leadership
+    /// transfer, and for a promotion of a learner that is not caught up
+    /// (its log matches through less than the leader's last lsn minus
+    /// [`Config::max_entries_per_message`]).
+    pub fn propose_membership(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        change: MembershipChange,
+    ) -> Result<Position, MembershipError> {
+        self.advance_time(now);
+        let result = self.append_membership_change(request, change);
+        self.debug_check_invariants("propose_membership");
+        result
     }
 
-    /// Peers this replica replicates to when leading: every member but itself.
-    fn peers(&self) -> Vec<NodeId> {
-        let me = self.config.id;
-        self.membership.members().filter(|&id| id != me).collect()
+    /// The host has made durable a snapshot of its state machine after
+    /// applying every entry through `position` (`size` bytes with CRC32C
+    /// `checksum`). The core records it, so that followers too far behind
+    /// can be sent it, and compacts its log: it keeps the last
+    /// [`Config::snapshot_retain_entries`] entries before `position` and
+    /// emits [`Output::Compacted`] naming what the host may delete.
+    ///
+    /// The snapshot must be durable *before* this call: once the core has
+    /// compacted, it relies on the snapshot to restart and to catch
+    /// followers up. Refused (without effect) for a position not in the
+    /// log, not yet applied, or not newer than the current snapshot.
+    pub fn snapshot_taken(
+        &mut self,
+        now: Instant,
+        position: Position,
+        size: u64,
+        checksum: u32,
+    ) -> Result<(), SnapshotError> {
+        self.advance_time(now);
+        let result = self.record_snapshot(position, size, checksum);
+        self.debug_check_invariants("snapshot_taken");
+        result
     }
 
-    fn send(&mut self, to: NodeId, message: Message) {
-        self.outputs.push_back(Output::Send { to, message });
+    /// Leader: the host's answer to an [`Output::ReadSnapshotChunk`]: the
+    /// bytes of the snapshot at `snapshot` from `offset`, exactly the
+    /// requested `max_len` of them. The core sends them to `to`.
+    /// A chunk nobody asked for any more (the transfer moved on, the
+    /// leader stepped down, a newer snapshot replaced it) is refused
+    /// without effect.
+    pub fn handle_snapshot_chunk(
+        &mut self,
+        now: Instant,
+        to: NodeId,
+        snapshot: Position,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<(), SnapshotError> {
+        self.advance_time(now);
+        let result = self.send_snapshot_chunk(to, snapshot, offset, data);
+        self.debug_check_invariants("handle_snapshot_chunk");
+        result
     }
 
-    fn persist_hard_state(&mut self) {
-        self.outputs.push_back(Output::PersistHardState(self.hard));
+    /// Run this replica with a deliberately broken rule, for checkers that
+    /// must show they catch it (feature `planted-bugs`, never enabled by a
+    /// production build). The bug is volatile: a host re-plants it after
+    /// [`restart`](Self::restart).
+    #[cfg(feature = "planted-bugs")]
+    pub fn plant_bug(&mut self, bug: Option<crate::planted::PlantedBug>) {
+        self.planted_bug = bug;
+        self.debug_check_invariants("plant_bug");
     }
 
-    fn announce_role(&mut self) {
-        self.outputs.push_back(Output::RoleChanged {
-            role: self.role,
-            epoch: self.hard.epoch,
-            leader: self.leader,
-        });
+    // ----- outputs -------------------------------------------------------
+
+    /// The next thing the host must do, or `None` when there is nothing.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
     }
 
-    fn reset_election_deadline(&mut self) {
-        let min = self.config.election_timeout_min;
-        let span = self
-            .config
-            .election_timeout_max
-            .saturating_sub(min)
-            .as_millis()
-            .max(1);
-        let span = u64::try_from(span).unwrap_or(u64::MAX);
-        let jitter = Duration::from_millis(self.rng.below(span));
-        self.election_deadline = self.now + min + jitter;
-    }
-
-    /// Step down to follower (or learner) in `epoch`, which is at least the
-    /// current one; persists the new epoch (with no vote) if it is newer.
-    fn become_follower(&mut self, epoch: Epoch, leader: Option<NodeId>) {
-        let was_leader = self.role == Role::Leader;
-        if epoch > self.hard.epoch {
-            self.hard = HardState {
-                epoch,
-                voted_for: None,
-            };
-            self.persist_hard_state();
-            self.verified = Lsn(0);
-        }
-        self.role = if self.is_voter() {
-            Role::Follower
-        } else {
-            Role::Learner
-        };
-        self.leader = leader;
-        self.votes.clear();
-        self.progress.clear();
-        self.outgoing.clear();
-        self.transfer = None;
-        self.leader_round = 0;
-        if was_leader {
-            for (_, request) in std::mem::take(&mut self.pending) {
-                self.outputs.push_back(Output::Reply {
-                    request,
-                    outcome: ProposalOutcome::LeadershipLost { leader },
-                });
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called;
+    /// `None` when nothing is time-driven (a learner waits for its leader).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match &self.state {
+            RoleState::Learner => None,
+            RoleState::Leader(leader) => {
+                let mut t = leader.heartbeat_deadline;
+                if self.config.check_quorum {
+                    t = t.min(leader.check_quorum_deadline);
+                }
+                if let Some(transfer) = leader.transfer {
+                    t = t.min(transfer.deadline);
+                }
+                Some(t)
             }
-            self.fail_reads(leader);
-        }
-        self.reset_election_deadline();
-        self.announce_role();
-    }
-
-    /// Apply every committed entry not yet applied.
-    fn apply_committed(&mut self) {
-        if self.commit > self.applied {
-            let entries = self.log.range(self.applied, self.commit);
-            if let Some(last) = entries.last() {
-                self.applied = last.lsn;
-                self.outputs.push_back(Output::Apply { entries });
+            RoleState::Follower | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
+                Some(self.election_deadline)
             }
         }
     }

@@ -178,7 +178,7 @@ pub enum Output {
         /// matching); otherwise only the snapshot's state can tell (a table
         /// of applied request ids, say). A host settling a write left in
         /// doubt ([`ProposalOutcome::LeadershipLost`]) uses this;
-        /// [`Driver`](crate::sync::Driver) does. Nothing leaves the log
+        /// `steadfast_driver::Driver` does. Nothing leaves the log
         /// unreported. (Under a policy that loses writes on failover, an
         /// entry already applied here may be missing from the snapshot too:
         /// the snapshot's state is then the truth.)

@@ -20,20 +20,19 @@ pub enum ReplicationState {
 }
 
 /// The leader's view of one follower, kept apart from its own commit point.
+///
+/// Read-only outside the core: its fields change only through the core's
+/// named transitions (`become_probe`, `become_replicate`,
+/// `become_snapshot`, `maybe_update`, ...), which keep
+/// `matched < next`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Progress {
-    /// Highest lsn known to match the leader's log and be durable there.
-    pub matched: Lsn,
-    /// Next lsn to send (everything below it has been sent at least once).
-    pub next: Lsn,
-    /// Highest lsn the follower reported applied.
-    pub applied: Lsn,
-    /// Probe or replicate.
-    pub state: ReplicationState,
-    /// In `Probe`: an append is outstanding; wait for its answer or a heartbeat tick.
-    pub probe_outstanding: bool,
-    /// Heard from since the last check-quorum round.
-    pub recently_active: bool,
+    matched: Lsn,
+    next: Lsn,
+    applied: Lsn,
+    state: ReplicationState,
+    probe_outstanding: bool,
+    recently_active: bool,
 }
 
 impl Progress {
@@ -49,6 +48,37 @@ impl Progress {
         }
     }
 
+    /// Highest lsn known to match the leader's log and be durable there.
+    pub fn matched(&self) -> Lsn {
+        self.matched
+    }
+
+    /// Next lsn to send (everything below it has been sent at least once).
+    pub fn next(&self) -> Lsn {
+        self.next
+    }
+
+    /// Highest lsn the follower reported applied.
+    pub fn applied(&self) -> Lsn {
+        self.applied
+    }
+
+    /// Probe, replicate or snapshot.
+    pub fn state(&self) -> ReplicationState {
+        self.state
+    }
+
+    /// In `Probe`: an append is outstanding; wait for its answer or a
+    /// heartbeat tick.
+    pub fn probe_outstanding(&self) -> bool {
+        self.probe_outstanding
+    }
+
+    /// Heard from since the last check-quorum round.
+    pub fn recently_active(&self) -> bool {
+        self.recently_active
+    }
+
     /// Entries sent but not yet acknowledged.
     pub fn in_flight(&self) -> u64 {
         self.next.0.saturating_sub(self.matched.0).saturating_sub(1)
@@ -57,6 +87,85 @@ impl Progress {
     /// How far behind the leader's last entry the follower is.
     pub fn lag(&self, leader_last: Lsn) -> u64 {
         leader_last.0.saturating_sub(self.matched.0)
+    }
+
+    /// The follower's log matches from an unknown point on: probe from
+    /// `next` (but never at or below what is known to match), one batch at
+    /// a time.
+    pub(super) fn become_probe(&mut self, next: Lsn) {
+        self.state = ReplicationState::Probe;
+        self.probe_outstanding = false;
+        self.next = next.max(self.matched.next());
+    }
+
+    /// A probe was answered with a match through `matched`: pipeline from
+    /// there on.
+    pub(super) fn become_replicate(&mut self, matched: Lsn) {
+        self.state = ReplicationState::Replicate;
+        self.probe_outstanding = false;
+        self.next = self.next.max(matched.next());
+    }
+
+    /// The entries the follower needs were compacted away: it is sent a
+    /// snapshot instead.
+    pub(super) fn become_snapshot(&mut self) {
+        self.state = ReplicationState::Snapshot;
+        self.probe_outstanding = false;
+    }
+
+    /// The follower's log matches through `matched`: record it if that is
+    /// news. Returns whether `matched` advanced.
+    pub(super) fn maybe_update(&mut self, matched: Lsn) -> bool {
+        if matched <= self.matched {
+            return false;
+        }
+        self.matched = matched;
+        self.next = self.next.max(matched.next());
+        true
+    }
+
+    /// The follower reported having applied through `applied` (counted only
+    /// as far as its log is known to match, `matched`).
+    pub(super) fn record_applied(&mut self, applied: Lsn, matched: Lsn) {
+        self.applied = self.applied.max(applied.min(matched));
+    }
+
+    /// An append was sent: in `Probe`, wait for its answer; in `Replicate`,
+    /// the next batch starts after `last_sent` (the last entry it carried).
+    pub(super) fn append_sent(&mut self, last_sent: Option<Lsn>) {
+        match self.state {
+            ReplicationState::Probe => self.probe_outstanding = true,
+            ReplicationState::Replicate => {
+                if let Some(last) = last_sent {
+                    self.next = last.next();
+                }
+            }
+            ReplicationState::Snapshot => {}
+        }
+    }
+
+    /// Heartbeat tick: a probe may be resent; a follower that has not
+    /// acknowledged everything (the leader's log ends at `leader_last`) is
+    /// resent everything after its match point.
+    pub(super) fn heartbeat_tick(&mut self, leader_last: Lsn) {
+        match self.state {
+            ReplicationState::Probe => self.probe_outstanding = false,
+            ReplicationState::Replicate if self.matched < leader_last => {
+                self.next = self.matched.next();
+            }
+            ReplicationState::Replicate | ReplicationState::Snapshot => {}
+        }
+    }
+
+    /// The follower answered: it is alive for check-quorum.
+    pub(super) fn mark_active(&mut self) {
+        self.recently_active = true;
+    }
+
+    /// A check-quorum round ended: whether the follower was heard from in
+    /// it; a new round starts.
+    pub(super) fn take_activity(&mut self) -> bool {
+        std::mem::replace(&mut self.recently_active, false)
     }
 }
 
@@ -98,11 +207,15 @@ impl Replica {
     /// and applied lsns, voter or learner, and whether it is being probed,
     /// replicated to, or sent a snapshot (with the transfer's progress).
     pub fn follower_status(&self) -> BTreeMap<NodeId, FollowerStatus> {
+        let Some(leader) = self.leading() else {
+            return BTreeMap::new();
+        };
         let last = self.log.last().lsn;
-        self.progress
+        leader
+            .progress
             .iter()
             .map(|(&id, p)| {
-                let snapshot = self.outgoing.get(&id).map(|o| SnapshotTransfer {
+                let snapshot = leader.outgoing.get(&id).map(|o| SnapshotTransfer {
                     position: o.meta.position,
                     offset: o.offset,
                     size: o.meta.size,
@@ -111,9 +224,9 @@ impl Replica {
                     id,
                     voter: self.membership.is_voter(id),
                     lag: p.lag(last),
-                    matched: p.matched,
-                    applied: p.applied,
-                    state: p.state,
+                    matched: p.matched(),
+                    applied: p.applied(),
+                    state: p.state(),
                     snapshot,
                 };
                 (id, status)

@@ -23,7 +23,7 @@ impl Replica {
     }
     /// Current role.
     pub fn role(&self) -> Role {
-        self.role
+        self.state.role()
     }
     /// Current epoch.
     pub fn epoch(&self) -> Epoch {
@@ -67,7 +67,10 @@ impl Replica {
     }
     /// Leader only: each follower's progress (matched, applied, lag state).
     pub fn progress(&self) -> &BTreeMap<NodeId, Progress> {
-        &self.progress
+        /// What a replica that does not lead tracks: nothing.
+        static NO_PROGRESS: BTreeMap<NodeId, Progress> = BTreeMap::new();
+        self.leading()
+            .map_or(&NO_PROGRESS, |leader| &leader.progress)
     }
     /// The membership in force on this replica (the latest membership entry
     /// in its log, else the snapshot's, else the configuration's).
@@ -81,11 +84,9 @@ impl Replica {
     /// Leader only: per-follower lag in entries behind the leader's last entry.
     pub fn follower_lag(&self) -> BTreeMap<NodeId, u64> {
         let last = self.log.last().lsn;
-        self.progress
+        self.progress()
             .iter()
             .map(|(id, p)| (*id, p.lag(last)))
             .collect()
     }
-
-    // ----- shared helpers ----------------------------------------------
 }

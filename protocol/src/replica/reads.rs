@@ -42,7 +42,9 @@
 //! lease mode a restarted voter treats itself as in a lease for
 //! `election_timeout_min` after the restart.
 
-use super::{Output, Replica, Role};
+use super::role_state::RoleState;
+use super::{Output, Replica};
+use crate::quorum;
 use crate::types::{Instant, Lsn, NodeId, Position};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -83,33 +85,34 @@ const MAX_TRACKED_ROUNDS: usize = 1024;
 
 /// A read waiting for its heartbeat round and the commit point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct PendingRead {
+pub(super) struct PendingRead {
     /// The commit point when the read was registered.
-    index: Lsn,
+    pub(super) index: Lsn,
     /// The heartbeat round that must be confirmed.
-    round: u64,
+    pub(super) round: u64,
     /// When it was registered.
-    since: Instant,
+    pub(super) since: Instant,
 }
 
 /// The leader's read bookkeeping, reset at every election win.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(super) struct LeaderReads {
     /// The current heartbeat round (carried by every `Append`).
-    round: u64,
+    pub(super) round: u64,
     /// Start times of rounds not yet confirmed by a quorum.
-    round_starts: VecDeque<(u64, Instant)>,
+    pub(super) round_starts: VecDeque<(u64, Instant)>,
     /// Highest round each voting follower has echoed in this epoch.
-    echoed: BTreeMap<NodeId, u64>,
+    pub(super) echoed: BTreeMap<NodeId, u64>,
     /// Highest round confirmed by a quorum.
-    confirmed: u64,
+    pub(super) confirmed: u64,
     /// Reads may be served locally before this time (lease mode).
-    lease_until: Option<Instant>,
+    pub(super) lease_until: Option<Instant>,
     /// A leadership transfer started: no more lease reads in this reign.
-    lease_revoked: bool,
+    pub(super) lease_revoked: bool,
     /// Lsn of this leader's no-op, the first entry of its epoch.
-    epoch_start: Lsn,
-    pending: BTreeMap<ReadId, PendingRead>,
+    pub(super) epoch_start: Lsn,
+    /// Reads waiting for their round or the commit point.
+    pub(super) pending: BTreeMap<ReadId, PendingRead>,
 }
 
 impl LeaderReads {
@@ -120,29 +123,14 @@ impl LeaderReads {
 }
 
 impl Replica {
-    /// Ask for a linearizable read (leader only). The read is answered by an
-    /// [`Output::ReadReady`] carrying the position it may be served at: once
-    /// the host has performed every output before it, its state machine
-    /// reflects every write acknowledged before this call, and serving the
-    /// state as applied then (or later) is linearizable. If leadership is
-    /// lost first, or cannot be confirmed within an election timeout, an
-    /// [`Output::ReadFailed`] follows instead.
-    ///
-    /// With a read lease in force ([`Config::lease_max_drift`](crate::Config::lease_max_drift)),
-    /// the answer is emitted at once with no round trip; otherwise a
-    /// heartbeat round is started to confirm leadership (read-index).
-    ///
-    /// Linearizability covers acknowledged writes that survive failover:
-    /// under a durability policy that loses writes in a failover, a new
-    /// leader's reads cannot show the lost writes either.
-    pub fn read_index(&mut self, now: Instant, read: ReadId) -> Result<(), ReadError> {
-        self.advance_time(now);
-        if self.role != Role::Leader {
+    /// [`read_index`](Replica::read_index) after the time was advanced.
+    pub(super) fn register_read(&mut self, read: ReadId) -> Result<(), ReadError> {
+        let Some(leader) = self.leading() else {
             return Err(ReadError::NotLeader {
                 leader: self.leader,
             });
-        }
-        if self.reads.pending.contains_key(&read) {
+        };
+        if leader.reads.pending.contains_key(&read) {
             return Err(ReadError::DuplicateRead(read));
         }
         if self.lease_holds() && self.own_epoch_committed() {
@@ -151,14 +139,14 @@ impl Replica {
             return Ok(());
         }
         let round = self.start_read_round();
-        self.reads.pending.insert(
-            read,
-            PendingRead {
-                index: self.commit,
-                round,
-                since: self.now,
-            },
-        );
+        let pending = PendingRead {
+            index: self.commit,
+            round,
+            since: self.now,
+        };
+        if let Some(leader) = self.leading_mut() {
+            leader.reads.pending.insert(read, pending);
+        }
         for peer in self.peers() {
             self.replicate_to(peer, true);
         }
@@ -170,19 +158,20 @@ impl Replica {
     /// trip (`None` when there is no lease, e.g. not leading, lease reads
     /// off, or a leadership transfer started).
     pub fn lease_expiry(&self) -> Option<Instant> {
-        if self.role != Role::Leader
-            || self.config.lease_max_drift.is_none()
-            || self.reads.lease_revoked
-            || self.transfer.is_some()
+        let leader = self.leading()?;
+        if self.config.lease_max_drift.is_none()
+            || leader.reads.lease_revoked
+            || leader.transfer.is_some()
         {
             return None;
         }
-        self.reads.lease_until
+        leader.reads.lease_until
     }
 
     /// Leader: reads waiting for confirmation or for the commit point.
     pub fn pending_reads(&self) -> usize {
-        self.reads.pending.len()
+        self.leading()
+            .map_or(0, |leader| leader.reads.pending.len())
     }
 
     fn lease_holds(&self) -> bool {
@@ -190,9 +179,9 @@ impl Replica {
     }
 
     fn own_epoch_committed(&self) -> bool {
-        self.role == Role::Leader
-            && self.reads.epoch_start > Lsn(0)
-            && self.commit >= self.reads.epoch_start
+        self.leading().is_some_and(|leader| {
+            leader.reads.epoch_start > Lsn(0) && self.commit >= leader.reads.epoch_start
+        })
     }
 
     fn position_at(&self, lsn: Lsn) -> Position {
@@ -202,32 +191,43 @@ impl Replica {
     /// A freshly elected leader: new read bookkeeping; the first round starts
     /// with the election's first heartbeats. `epoch_start` is its no-op.
     pub(super) fn reset_leader_reads(&mut self, epoch_start: Lsn) {
-        self.reads = LeaderReads {
-            epoch_start,
-            ..LeaderReads::default()
-        };
+        if let Some(leader) = self.leading_mut() {
+            leader.reads = LeaderReads {
+                epoch_start,
+                ..LeaderReads::default()
+            };
+        }
         self.start_read_round();
     }
 
-    /// Start a new heartbeat round; every `Append` sent from now on carries it.
+    /// Start a new heartbeat round; every `Append` sent from now on carries
+    /// it. Returns the new round (0 off the leader).
     pub(super) fn start_read_round(&mut self) -> u64 {
-        let reads = &mut self.reads;
+        let now = self.now;
+        let Some(leader) = self.leading_mut() else {
+            return 0;
+        };
+        let reads = &mut leader.reads;
         reads.round = reads.round.saturating_add(1);
         if reads.round_starts.len() >= MAX_TRACKED_ROUNDS {
             reads.round_starts.pop_front();
         }
-        reads.round_starts.push_back((reads.round, self.now));
+        reads.round_starts.push_back((reads.round, now));
         reads.round
     }
 
     /// A voter answered in this epoch, having seen rounds up to `round`.
     pub(super) fn on_round_echo(&mut self, from: NodeId, round: u64) {
-        if self.role != Role::Leader || !self.membership.is_voter(from) {
+        let from_voter = self.membership.is_voter(from);
+        let Some(leader) = self.leading_mut() else {
+            return;
+        };
+        if !from_voter {
             return;
         }
         // A follower cannot have seen a round not yet started.
-        let round = round.min(self.reads.round);
-        let echoed = self.reads.echoed.entry(from).or_default();
+        let round = round.min(leader.reads.round);
+        let echoed = leader.reads.echoed.entry(from).or_default();
         *echoed = (*echoed).max(round);
         self.confirm_rounds();
     }
@@ -236,38 +236,38 @@ impl Replica {
     /// became servable.
     fn confirm_rounds(&mut self) {
         let me = self.config.id;
-        let mut rounds: Vec<u64> = self
-            .membership
-            .voters
-            .iter()
-            .map(|v| {
-                if *v == me {
-                    self.reads.round
-                } else {
-                    self.reads.echoed.get(v).copied().unwrap_or(0)
-                }
-            })
-            .collect();
-        rounds.sort_unstable_by(|a, b| b.cmp(a));
-        let needed = self.check_quorum_size().max(1);
-        let Some(&quorum_round) = rounds.get(needed - 1) else {
+        let check = self.quorums().check;
+        let lease = self
+            .config
+            .lease_max_drift
+            .map(|drift| self.config.election_timeout_min.saturating_sub(drift));
+        let own_voter = self.is_voter();
+        let voters = &self.membership.voters;
+        let RoleState::Leader(leader) = &mut self.state else {
             return;
         };
-        if quorum_round > self.reads.confirmed {
-            self.reads.confirmed = quorum_round;
+        let reads = &mut leader.reads;
+        let echoed = voters
+            .iter()
+            .filter(move |&&v| v != me)
+            .map(|v| reads.echoed.get(v).copied().unwrap_or(0));
+        let own_round = own_voter.then_some(reads.round);
+        let Some(quorum_round) = quorum::confirmed_round(own_round, echoed, check) else {
+            return;
+        };
+        if quorum_round > reads.confirmed {
+            reads.confirmed = quorum_round;
             let mut started = None;
-            while let Some(&(round, at)) = self.reads.round_starts.front() {
+            while let Some(&(round, at)) = reads.round_starts.front() {
                 if round > quorum_round {
                     break;
                 }
                 started = Some(at);
-                self.reads.round_starts.pop_front();
+                reads.round_starts.pop_front();
             }
-            if let (Some(drift), Some(start)) = (self.config.lease_max_drift, started) {
-                let length = self.config.election_timeout_min.saturating_sub(drift);
+            if let (Some(length), Some(start)) = (lease, started) {
                 let until = start + length;
-                self.reads.lease_until =
-                    Some(self.reads.lease_until.map_or(until, |u| u.max(until)));
+                reads.lease_until = Some(reads.lease_until.map_or(until, |u| u.max(until)));
             }
         }
         self.serve_reads();
@@ -276,22 +276,25 @@ impl Replica {
     /// Answer every pending read whose round is confirmed, once this leader
     /// has committed its own no-op and applied through the read's index.
     pub(super) fn serve_reads(&mut self) {
-        if !self.own_epoch_committed() || self.reads.pending.is_empty() {
+        if !self.own_epoch_committed() {
             return;
         }
-        let confirmed = self.reads.confirmed;
-        let floor = self.reads.epoch_start;
         let applied = self.applied;
-        let ready: Vec<(ReadId, Lsn)> = self
-            .reads
+        let RoleState::Leader(leader) = &mut self.state else {
+            return;
+        };
+        let reads = &mut leader.reads;
+        let confirmed = reads.confirmed;
+        let floor = reads.epoch_start;
+        let ready: Vec<(ReadId, Lsn)> = reads
             .pending
             .iter()
             .filter(|(_, p)| p.round <= confirmed && p.index.max(floor) <= applied)
             .map(|(id, p)| (*id, p.index.max(floor)))
             .collect();
         for (read, lsn) in ready {
-            self.reads.pending.remove(&read);
-            let position = self.position_at(lsn);
+            reads.pending.remove(&read);
+            let position = Position::new(self.log.epoch_at(lsn).unwrap_or_default(), lsn);
             self.outputs.push_back(Output::ReadReady { read, position });
         }
     }
@@ -300,7 +303,10 @@ impl Replica {
     pub(super) fn expire_reads(&mut self) {
         let limit = self.config.election_timeout_max;
         let now = self.now;
-        let expired: Vec<ReadId> = self
+        let RoleState::Leader(leader) = &mut self.state else {
+            return;
+        };
+        let expired: Vec<ReadId> = leader
             .reads
             .pending
             .iter()
@@ -308,7 +314,7 @@ impl Replica {
             .map(|(id, _)| *id)
             .collect();
         for read in expired {
-            self.reads.pending.remove(&read);
+            leader.reads.pending.remove(&read);
             self.outputs.push_back(Output::ReadFailed {
                 read,
                 error: ReadError::TimedOut,
@@ -316,21 +322,22 @@ impl Replica {
         }
     }
 
-    /// Stepping down: every pending read fails.
-    pub(super) fn fail_reads(&mut self, leader: Option<NodeId>) {
-        for read in std::mem::take(&mut self.reads.pending).into_keys() {
+    /// Stepping down: every read still pending in the ended reign fails.
+    pub(super) fn fail_reads(&mut self, reads: LeaderReads, leader: Option<NodeId>) {
+        for read in reads.pending.into_keys() {
             self.outputs.push_back(Output::ReadFailed {
                 read,
                 error: ReadError::LeadershipLost { leader },
             });
         }
-        self.reads.lease_until = None;
     }
 
     /// A `TimeoutNow` went out: its target campaigns past every voter's
     /// stickiness, so the lease no longer protects this reign.
     pub(super) fn revoke_lease(&mut self) {
-        self.reads.lease_revoked = true;
-        self.reads.lease_until = None;
+        if let Some(leader) = self.leading_mut() {
+            leader.reads.lease_revoked = true;
+            leader.reads.lease_until = None;
+        }
     }
 }

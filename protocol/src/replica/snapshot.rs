@@ -3,12 +3,11 @@
 //! compacted away receives the snapshot in chunks the leader pulls from its
 //! host, checks its CRC32C, installs it and continues from its position.
 
-use super::progress::ReplicationState;
-use super::{InputError, Output, Replica, Role};
+use super::{InputError, Output, Replica};
 use crate::entry::Entry;
 use crate::membership::Membership;
 use crate::snapshot::{SnapshotError, SnapshotMeta};
-use crate::types::{Instant, Lsn, NodeId, Position};
+use crate::types::{Lsn, NodeId, Position};
 use crate::wire::Message;
 
 /// Follower: a snapshot being received.
@@ -19,6 +18,13 @@ pub(super) struct Incoming {
     next_offset: u64,
     /// CRC32C of those bytes.
     crc: u32,
+}
+
+impl Incoming {
+    /// Bytes received so far, and the snapshot's size.
+    pub(super) fn progress(&self) -> (u64, u64) {
+        (self.next_offset, self.meta.size)
+    }
 }
 
 /// Leader: a snapshot being sent to one follower.
@@ -60,27 +66,22 @@ pub(super) fn validate_chunk(
     Ok(())
 }
 
+/// The length of the chunk at `offset` of `meta`'s bytes, in chunks of at
+/// most `max_chunk` bytes.
+fn chunk_len(max_chunk: usize, meta: &SnapshotMeta, offset: u64) -> u64 {
+    let max = u64::try_from(max_chunk).unwrap_or(u64::MAX);
+    meta.size.saturating_sub(offset).min(max)
+}
+
 impl Replica {
-    /// The host has made durable a snapshot of its state machine after
-    /// applying every entry through `position` (`size` bytes with CRC32C
-    /// `checksum`). The core records it, so that followers too far behind
-    /// can be sent it, and compacts its log: it keeps the last
-    /// [`Config::snapshot_retain_entries`](crate::Config::snapshot_retain_entries)
-    /// entries before `position` and emits [`Output::Compacted`] naming what
-    /// the host may delete.
-    ///
-    /// The snapshot must be durable *before* this call: once the core has
-    /// compacted, it relies on the snapshot to restart and to catch
-    /// followers up. Refused (without effect) for a position not in the
-    /// log, not yet applied, or not newer than the current snapshot.
-    pub fn snapshot_taken(
+    /// [`snapshot_taken`](Replica::snapshot_taken) after the time was
+    /// advanced.
+    pub(super) fn record_snapshot(
         &mut self,
-        now: Instant,
         position: Position,
         size: u64,
         checksum: u32,
     ) -> Result<(), SnapshotError> {
-        self.advance_time(now);
         if !self.log.contains(position) {
             return Err(SnapshotError::UnknownPosition(position));
         }
@@ -118,37 +119,28 @@ impl Replica {
         Ok(())
     }
 
-    /// Leader: the host's answer to an [`Output::ReadSnapshotChunk`]: the
-    /// bytes of the snapshot at `snapshot` from `offset`, exactly the
-    /// requested `max_len` of them. The core sends them to `to`.
-    /// A chunk nobody asked for any more (the transfer moved on, the
-    /// leader stepped down, a newer snapshot replaced it) is refused
-    /// without effect.
-    pub fn handle_snapshot_chunk(
+    /// [`handle_snapshot_chunk`](Replica::handle_snapshot_chunk) after the
+    /// time was advanced.
+    pub(super) fn send_snapshot_chunk(
         &mut self,
-        now: Instant,
         to: NodeId,
         snapshot: Position,
         offset: u64,
         data: Vec<u8>,
     ) -> Result<(), SnapshotError> {
-        self.advance_time(now);
         let unexpected = SnapshotError::UnexpectedChunk {
             to,
             snapshot,
             offset,
         };
-        if self.role != Role::Leader {
-            return Err(unexpected);
-        }
-        let Some(out) = self.outgoing.get(&to) else {
+        let Some(out) = self.leading().and_then(|leader| leader.outgoing.get(&to)) else {
             return Err(unexpected);
         };
         if out.meta.position != snapshot || out.offset != offset {
             return Err(unexpected);
         }
         let meta = out.meta.clone();
-        let max_len = self.chunk_len(&meta, offset);
+        let max_len = chunk_len(self.config.max_snapshot_chunk_bytes, &meta, offset);
         let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
         if len != max_len {
             return Err(SnapshotError::BadChunk {
@@ -181,23 +173,20 @@ impl Replica {
             .unwrap_or_else(|| self.base_membership.clone())
     }
 
-    fn chunk_len(&self, meta: &SnapshotMeta, offset: u64) -> u64 {
-        let max = u64::try_from(self.config.max_snapshot_chunk_bytes).unwrap_or(u64::MAX);
-        meta.size.saturating_sub(offset).min(max)
-    }
-
     /// Leader: `peer` needs entries the log no longer holds; send it the
     /// newest snapshot instead (from the start).
     pub(super) fn start_snapshot(&mut self, peer: NodeId) {
         let Some(meta) = self.snapshot.clone() else {
             return;
         };
-        let Some(pr) = self.progress.get_mut(&peer) else {
+        let Some(leader) = self.leading_mut() else {
             return;
         };
-        pr.state = ReplicationState::Snapshot;
-        pr.probe_outstanding = false;
-        self.outgoing.insert(
+        let Some(pr) = leader.progress.get_mut(&peer) else {
+            return;
+        };
+        pr.become_snapshot();
+        leader.outgoing.insert(
             peer,
             Outgoing {
                 meta,
@@ -210,14 +199,17 @@ impl Replica {
     }
 
     fn request_chunk(&mut self, peer: NodeId) {
-        let Some(out) = self.outgoing.get(&peer) else {
+        let max_chunk = self.config.max_snapshot_chunk_bytes;
+        let Some(out) = self
+            .leading_mut()
+            .and_then(|leader| leader.outgoing.get_mut(&peer))
+        else {
             return;
         };
         let (snapshot, offset) = (out.meta.position, out.offset);
-        let max_len = usize::try_from(self.chunk_len(&out.meta, offset)).unwrap_or(usize::MAX);
-        if let Some(out) = self.outgoing.get_mut(&peer) {
-            out.outstanding = true;
-        }
+        let max_len =
+            usize::try_from(chunk_len(max_chunk, &out.meta, offset)).unwrap_or(usize::MAX);
+        out.outstanding = true;
         self.outputs.push_back(Output::ReadSnapshotChunk {
             to: peer,
             snapshot,
@@ -231,10 +223,16 @@ impl Replica {
     /// the host dropped the request); one whose snapshot was replaced by a
     /// newer one starts over with the newer one.
     pub(super) fn snapshot_heartbeat(&mut self) {
-        let peers: Vec<NodeId> = self.outgoing.keys().copied().collect();
+        let Some(leader) = self.leading() else {
+            return;
+        };
+        let peers: Vec<NodeId> = leader.outgoing.keys().copied().collect();
         for peer in peers {
             let newest = self.snapshot.as_ref().map(|s| s.position);
-            let Some(out) = self.outgoing.get_mut(&peer) else {
+            let Some(out) = self
+                .leading_mut()
+                .and_then(|leader| leader.outgoing.get_mut(&peer))
+            else {
                 continue;
             };
             if newest != Some(out.meta.position) {
@@ -256,14 +254,14 @@ impl Replica {
         snapshot: Position,
         next_offset: u64,
     ) {
-        if self.role != Role::Leader {
-            return;
-        }
-        let Some(pr) = self.progress.get_mut(&from) else {
+        let Some(leader) = self.leading_mut() else {
             return;
         };
-        pr.recently_active = true;
-        let Some(out) = self.outgoing.get_mut(&from) else {
+        let Some(pr) = leader.progress.get_mut(&from) else {
+            return;
+        };
+        pr.mark_active();
+        let Some(out) = leader.outgoing.get_mut(&from) else {
             return;
         };
         if out.meta.position != snapshot {
@@ -272,11 +270,9 @@ impl Replica {
         if next_offset >= out.meta.size {
             // Installed (or already covered): find the match point from the
             // snapshot's position on, as after any other probe.
-            self.outgoing.remove(&from);
-            if let Some(pr) = self.progress.get_mut(&from) {
-                pr.state = ReplicationState::Probe;
-                pr.probe_outstanding = false;
-                pr.next = snapshot.lsn.next().max(pr.matched.next());
+            leader.outgoing.remove(&from);
+            if let Some(pr) = leader.progress.get_mut(&from) {
+                pr.become_probe(snapshot.lsn.next());
             }
             self.replicate_to(from, false);
             return;
