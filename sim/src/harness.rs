@@ -287,6 +287,13 @@ impl Cluster {
                 return;
             };
             let Some(output) = replica.poll_output() else {
+                // The input and every output it led to are done: the
+                // replica's own invariants must hold.
+                if let Err(violation) = replica.check_invariants() {
+                    let detail = format!("{id}: {violation}");
+                    self.history
+                        .violate(Property::ReplicaInvariants, now, detail);
+                }
                 return;
             };
             if let Err(error) = host.storage.perform(replica, local, &output) {

@@ -32,6 +32,9 @@ pub enum Property {
     /// The core asked its host only for what the contract allows (see
     /// [`HostError`](crate::host::HostError)).
     HostContract,
+    /// Every replica's own invariants hold after every input
+    /// ([`Replica::check_invariants`](steadfast::Replica::check_invariants)).
+    ReplicaInvariants,
 }
 
 /// A property found violated, with when and why.

@@ -35,9 +35,12 @@ impl Node {
     }
 }
 
-/// Check the replica's own invariants after an input.
-pub(crate) fn check(_replica: &Replica) {
-    // wired when Replica::check_invariants lands
+/// Check the replica's own invariants after an input: a transcript that
+/// drives a replica into a state its invariants forbid fails loudly.
+pub(crate) fn check(replica: &Replica) {
+    if let Err(violation) = replica.check_invariants() {
+        panic!("{} broke an invariant: {violation}", replica.id());
+    }
 }
 
 /// How `add-nodes` configures nodes (and `add-learner` the nodes it adds).

@@ -37,10 +37,10 @@ impl Transcript {
                 2,
                 format_args!(
                     "{peer}: {:?} matched={} next={} applied={} in-flight={}",
-                    p.state,
-                    p.matched,
-                    p.next,
-                    p.applied,
+                    p.state(),
+                    p.matched(),
+                    p.next(),
+                    p.applied(),
                     p.in_flight()
                 ),
             );

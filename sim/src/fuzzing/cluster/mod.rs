@@ -67,9 +67,10 @@
 //! the durable snapshot); snapshot chunks arrive at consecutive offsets and
 //! an install is only ever asked for bytes of exactly the snapshot's size
 //! and CRC32C, holding every entry through its position; a restarted
-//! replica keeps its whole durable log and snapshot; and each replica's
-//! `applied <= commit <= last`, its host's state machine holds exactly the
-//! applied entries, and the entry at its commit point is the one every
+//! replica keeps its whole durable log and snapshot; each replica's own
+//! invariants hold (`Replica::check_invariants`, which includes
+//! `applied <= commit <= last`); its host's state machine holds exactly the
+//! applied entries; and the entry at its commit point is the one every
 //! replica applied there.
 
 mod host;

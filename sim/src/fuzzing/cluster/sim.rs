@@ -403,6 +403,9 @@ impl Sim {
                 continue;
             };
             let id = node_id(i);
+            if let Err(violation) = replica.check_invariants() {
+                self.fail(&format!("{id}: {violation}"));
+            }
             let (applied, commit, last) = (replica.applied(), replica.commit(), replica.last());
             max_commit = max_commit.max(commit);
             if !(applied <= commit && commit <= last.lsn && replica.persisted() <= last.lsn) {
