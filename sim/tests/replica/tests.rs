@@ -372,12 +372,16 @@ pub(super) fn drain(r: &mut Replica) -> Vec<Output> {
 /// The vote answers (granted or not) among `out`'s messages.
 fn vote_answers(out: &[Output]) -> Vec<bool> {
     out.iter()
-        .filter_map(|o| match o {
-            Output::Send {
+        .filter_map(|o| {
+            if let Output::Send {
                 message: Message::VoteResponse { granted, .. },
                 ..
-            } => Some(*granted),
-            _ => None,
+            } = o
+            {
+                Some(*granted)
+            } else {
+                None
+            }
         })
         .collect()
 }
@@ -385,16 +389,20 @@ fn vote_answers(out: &[Output]) -> Vec<bool> {
 /// The lsns acknowledged as matched among `out`'s messages.
 fn acks(out: &[Output]) -> Vec<Lsn> {
     out.iter()
-        .filter_map(|o| match o {
-            Output::Send {
+        .filter_map(|o| {
+            if let Output::Send {
                 message:
                     Message::AppendResponse {
                         result: AppendResult::Accepted { matched, .. },
                         ..
                     },
                 ..
-            } => Some(*matched),
-            _ => None,
+            } = o
+            {
+                Some(*matched)
+            } else {
+                None
+            }
         })
         .collect()
 }
