@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 use steadfast::entry::RequestId;
 use steadfast::replica::{InputError, Output, ProposalOutcome, ProposeError, Replica};
+use steadfast::snapshot::SnapshotError;
 use steadfast::types::{Instant, Lsn, NodeId, Position};
 use steadfast::wire::Message;
 
@@ -28,7 +29,8 @@ pub enum ProposeRefused {
 /// A host's handle on one [`Replica`]: any thread may call the inputs
 /// ([`propose`](Self::propose), [`handle_message`](Self::handle_message),
 /// [`handle_timeout`](Self::handle_timeout),
-/// [`handle_persisted`](Self::handle_persisted)); they are serialised by one
+/// [`handle_persisted`](Self::handle_persisted),
+/// [`handle_snapshot_chunk`](Self::handle_snapshot_chunk)); they are serialised by one
 /// lock, in the order they take it. One thread at a time
 /// [`pump`](Self::pump)s the outputs to the host, in the order the core
 /// produced them. Share it with an `Arc`.
@@ -215,6 +217,24 @@ impl Driver {
         let mut core = shim::lock(&self.core);
         core.replica.handle_persisted(now, through);
         self.collect(&mut core);
+    }
+
+    /// Hands the core the snapshot bytes an [`Output::ReadSnapshotChunk`]
+    /// asked for ([`Replica::handle_snapshot_chunk`]).
+    pub fn handle_snapshot_chunk(
+        &self,
+        now: Instant,
+        to: NodeId,
+        snapshot: Position,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<(), SnapshotError> {
+        let mut core = shim::lock(&self.core);
+        let result = core
+            .replica
+            .handle_snapshot_chunk(now, to, snapshot, offset, data);
+        self.collect(&mut core);
+        result
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called
@@ -419,7 +439,18 @@ impl Core {
                     }
                 }
             }
-            _ => {}
+            // Nothing for the driver to do: the sink performs these alone.
+            Output::PersistHardState(_)
+            | Output::RolledBack { .. }
+            | Output::Append { .. }
+            | Output::Send { .. }
+            | Output::RoleChanged { .. }
+            | Output::ReadReady { .. }
+            | Output::ReadFailed { .. }
+            | Output::Compacted { .. }
+            | Output::ReadSnapshotChunk { .. }
+            | Output::ReceiveSnapshotChunk { .. }
+            | Output::MembershipChanged { .. } => {}
         }
         follow_up
     }

@@ -13,33 +13,31 @@ use super::*;
 use loom::thread;
 use steadfast::{Config, Epoch, Instant, Lsn, NodeId, Output, Position, Replica, Role};
 
-use super::driver_fixtures::{heartbeat, leader_of_three, one_chunk_snapshot, NOW};
+use super::driver_fixtures::{
+    heartbeat, leader_of_three, one_chunk_snapshot, perform, storage, NOW,
+};
+use steadfast_sim::host::MemStorage;
 
 /// A single-node cluster that elected itself and committed its no-op at
-/// (e1, 1). Built inside the model (loom locks must be).
-fn single_node_leader() -> Driver {
+/// (e1, 1), and its host's storage (the reference host: every write is
+/// durable as soon as it is performed). Built inside the model (loom locks
+/// must be).
+fn single_node_leader() -> (Driver, MemStorage) {
     let config = Config::new(NodeId(1), [NodeId(1)]);
     let driver = Driver::new(Replica::new(config, Instant(0)).unwrap());
+    let mut storage = storage();
     driver.handle_timeout(NOW);
-    while driver.pump(|output| persist(&driver, output)) > 0 {}
+    while driver.pump(|output| perform(&driver, &mut storage, &output)) > 0 {}
     assert_eq!(driver.with_replica(Replica::role), Role::Leader);
     assert_eq!(driver.with_replica(Replica::commit), Lsn(1));
-    driver
-}
-
-/// The host's disk: every append is durable as soon as it is performed.
-fn persist(driver: &Driver, output: Output) {
-    if let Output::Append { entries } = output {
-        if let Some(last) = entries.last() {
-            driver.handle_persisted(NOW, last.position());
-        }
-    }
+    (driver, storage)
 }
 
 #[test]
 fn driver_proposals_commit_exactly_once() {
     explore("driver_proposals_commit_exactly_once", || {
-        let driver = Arc::new(single_node_leader());
+        let (driver, mut storage) = single_node_leader();
+        let driver = Arc::new(driver);
         let clients: Vec<_> = [RequestId(1), RequestId(2)]
             .into_iter()
             .map(|id| {
@@ -61,9 +59,11 @@ fn driver_proposals_commit_exactly_once() {
         let mut replies = Vec::new();
         while replies.len() < 2 {
             assert!(driver.wait_for_outputs(), "not shut down");
-            driver.pump(|output| match output {
-                Output::Reply { request, outcome } => replies.push((request, outcome)),
-                other => persist(&driver, other),
+            driver.pump(|output| {
+                perform(&driver, &mut storage, &output);
+                if let Output::Reply { request, outcome } = output {
+                    replies.push((request, outcome));
+                }
             });
         }
         let mut seen: Vec<(RequestId, Position)> =
@@ -88,7 +88,8 @@ fn driver_proposals_commit_exactly_once() {
 #[test]
 fn driver_shutdown_races_a_proposal() {
     explore("driver_shutdown_races_a_proposal", || {
-        let driver = Arc::new(single_node_leader());
+        let (driver, mut storage) = single_node_leader();
+        let driver = Arc::new(driver);
         let client = {
             let driver = Arc::clone(&driver);
             thread::spawn(move || match driver.propose(NOW, RequestId(1), vec![1]) {
@@ -107,7 +108,7 @@ fn driver_shutdown_races_a_proposal() {
         driver.shutdown();
         // Whatever was queued is still performed; nothing commits any more.
         while driver.wait_for_outputs() {
-            driver.pump(|output| persist(&driver, output));
+            driver.pump(|output| perform(&driver, &mut storage, &output));
         }
         if let Some(outcome) = client.join().unwrap() {
             let abandoned = Failure::Abandoned(CloseReason::ShutDown);
@@ -123,15 +124,17 @@ fn driver_shutdown_races_a_proposal() {
 
 /// Node 1 of three led epoch 1, committed its no-op with node 2's help and
 /// appended proposal 10 at (e1, 2); then node 2's epoch-2 heartbeat
-/// deposed it, leaving the ticket in doubt. Built inside the model.
-fn deposed_leader_with_a_ticket_in_doubt() -> (Driver, Ticket) {
+/// deposed it, leaving the ticket in doubt; and its host's storage. Built
+/// inside the model.
+fn deposed_leader_with_a_ticket_in_doubt() -> (Driver, MemStorage, Ticket) {
     let driver = leader_of_three();
+    let mut storage = storage();
     let ticket = driver.propose(NOW, RequestId(10), vec![10]).unwrap();
     let deposed = heartbeat(2, Position::new(Epoch(1), Lsn(2)), 1);
     driver.handle_message(NOW, NodeId(2), deposed).unwrap();
-    while driver.pump(|output| persist(&driver, output)) > 0 {}
+    while driver.pump(|output| perform(&driver, &mut storage, &output)) > 0 {}
     assert_eq!(driver.with_replica(Replica::role), Role::Follower);
-    (driver, ticket)
+    (driver, storage, ticket)
 }
 
 /// A snapshot install settles a ticket in doubt and moves the applied
@@ -140,7 +143,7 @@ fn deposed_leader_with_a_ticket_in_doubt() -> (Driver, Ticket) {
 #[test]
 fn driver_snapshot_settles_a_ticket_in_doubt() {
     explore("driver_snapshot_settles_a_ticket_in_doubt", || {
-        let (driver, ticket) = deposed_leader_with_a_ticket_in_doubt();
+        let (driver, mut storage, ticket) = deposed_leader_with_a_ticket_in_doubt();
         let driver = Arc::new(driver);
         let client = thread::spawn(move || ticket.wait());
         let reader = {
@@ -148,9 +151,10 @@ fn driver_snapshot_settles_a_ticket_in_doubt() {
             thread::spawn(move || driver.watch().wait(Mark::Applied, Lsn(2)))
         };
         let at = Position::new(Epoch(1), Lsn(2));
-        let chunk = one_chunk_snapshot(2, at, b"state through (e1, 2)");
+        let chunk = one_chunk_snapshot(2, at);
         driver.handle_message(NOW, NodeId(2), chunk).unwrap();
-        while driver.pump(|output| persist(&driver, output)) > 0 {}
+        while driver.pump(|output| perform(&driver, &mut storage, &output)) > 0 {}
+        assert_eq!(storage.applied_position(), at, "the snapshot's state");
         assert_eq!(client.join().unwrap(), Outcome::Committed(at));
         assert_eq!(reader.join().unwrap().map(|p| p.lsn), Ok(Lsn(2)));
         assert_eq!(driver.outstanding(), 0);

@@ -1,7 +1,9 @@
 //! Stateright actors wrapping the real [`steadfast::Replica`] (servers) and
-//! register clients. The server actor is a host: it persists, applies and
-//! sends exactly what the replica's outputs say, in order, and rebuilds the
-//! replica from its durable state after a crash. No protocol logic lives here.
+//! register clients. The server actor is a host: its storage is the
+//! reference host, [`MemStorage`], which persists and applies exactly what
+//! the replica's outputs say, in order; the actor sends the messages and
+//! answers the clients, and rebuilds the replica from its durable state
+//! after a crash. No protocol logic lives here.
 
 use crate::command::{holds_request, id_allocated, register_at, Command, Value};
 use stateright::actor::{model_timeout, Actor, Id, Out};
@@ -9,9 +11,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use steadfast::planted::PlantedBug;
 use steadfast::{
-    Config, Durable, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome,
-    ReadDecision, ReadId, ReadRejection, Replica, RequestId, SessionToken,
+    Config, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome, ReadDecision,
+    ReadId, ReadRejection, Replica, RequestId, SessionToken,
 };
+use steadfast_sim::host::MemStorage;
 
 /// Messages in the model: replica-to-replica protocol messages, and the
 /// client protocol of a replicated register.
@@ -120,13 +123,24 @@ pub struct Ghost {
     pub applied_conflict: Option<Lsn>,
 }
 
-/// What a server keeps across a crash.
+/// A server's host-side storage, and what it keeps across a crash.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Storage {
-    /// The replica's durable state.
-    pub durable: Durable,
+    /// The reference host: durable hard state and log (writes are durable
+    /// at once), and the state machine. What the actor saves as stateright
+    /// storage holds only its durable part (see [`Storage::durable`]).
+    pub host: MemStorage,
     /// The auditor's notes.
     pub ghost: Ghost,
+}
+
+impl Storage {
+    /// What survives a crash: the host's durable state and the notes.
+    pub fn durable(&self) -> Storage {
+        let mut saved = self.clone();
+        saved.host.crash();
+        saved
+    }
 }
 
 /// A server's state: its replica and its host-side storage.
@@ -134,7 +148,7 @@ pub struct Storage {
 pub struct ServerState {
     /// The real replica.
     pub replica: Replica,
-    /// What the host made durable (mirrors the outputs performed).
+    /// The host's storage and the auditor's notes.
     pub storage: Storage,
 }
 
@@ -261,11 +275,10 @@ impl Node {
         storage: &Option<Storage>,
         o: &mut Out<Self>,
     ) -> ServerState {
+        // Saved durable-only: the state machine restarts empty and the
+        // replica re-applies the log.
         let storage = storage.clone().unwrap_or_default();
-        let durable = Durable {
-            applied: Lsn(0),
-            ..storage.durable.clone()
-        };
+        let durable = storage.host.durable();
         let mut replica = match Replica::restart(config.clone(), durable, Instant(0)) {
             Ok(replica) => replica,
             Err(e) => panic!("model configuration is invalid: {e}"),
@@ -280,27 +293,26 @@ impl Node {
 }
 
 impl ServerState {
-    /// Perform every pending output as a host would.
+    /// Perform every pending output as a host would: its storage side
+    /// through the reference host, then the actor's own part (messages,
+    /// client replies, the auditor's notes). A breach of the host contract
+    /// is a core bug the models do not explore past: it panics, naming it.
     fn perform(&mut self, commit_before: Lsn, o: &mut Out<Node>) {
         while let Some(output) = self.replica.poll_output() {
+            let now = self.now();
+            if let Err(breach) = self.storage.host.perform(&mut self.replica, now, &output) {
+                panic!(
+                    "{} breached the host contract: {breach}",
+                    self.replica.config().id
+                );
+            }
             match output {
-                Output::PersistHardState(hs) => self.storage.durable.hard_state = hs,
-                Output::Truncated { after, discarded } => {
-                    self.storage.durable.log.retain(|e| e.lsn <= after);
+                Output::Truncated { discarded, .. } => {
                     for entry in &discarded {
                         let applied = self.storage.ghost.ever_applied.get(&entry.lsn);
                         if entry.lsn <= commit_before || applied == Some(&entry.epoch) {
                             self.storage.ghost.truncated_committed = Some(entry.position());
                         }
-                    }
-                }
-                Output::RolledBack { .. } => {}
-                Output::Append { entries } => {
-                    let last = entries.last().map(|e| e.position());
-                    self.storage.durable.log.extend(entries);
-                    if let Some(last) = last {
-                        let now = self.now();
-                        self.replica.handle_persisted(now, last);
                     }
                 }
                 Output::Send { to, message } => {
@@ -328,9 +340,14 @@ impl ServerState {
                         },
                     );
                 }
-                Output::RoleChanged { .. } | Output::ReadFailed { .. } => {}
-                // The models never take snapshots or change membership.
-                Output::Compacted { .. }
+                // Storage only (performed above), or nothing to do. The
+                // models never take snapshots or change membership.
+                Output::PersistHardState(_)
+                | Output::RolledBack { .. }
+                | Output::Append { .. }
+                | Output::RoleChanged { .. }
+                | Output::ReadFailed { .. }
+                | Output::Compacted { .. }
                 | Output::ReadSnapshotChunk { .. }
                 | Output::ReceiveSnapshotChunk { .. }
                 | Output::InstallSnapshot { .. }
@@ -537,6 +554,6 @@ fn serve_local_read(
 
 impl ServerState {
     fn storage_save(&self, o: &mut Out<Node>) {
-        o.save(self.storage.clone());
+        o.save(self.storage.durable());
     }
 }

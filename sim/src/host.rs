@@ -18,11 +18,25 @@
 //! [`crash`](MemStorage::crash) loses what was not yet flushed.
 //! `PersistHardState` and `InstallSnapshot` are durable before the next
 //! output, as the contract requires.
+//!
+//! Durability and served snapshot chunks go back to the core through
+//! [`CoreInputs`], which [`Replica`] implements; a host that reaches its
+//! replica through something else (a lock, a driver) implements it there.
+//!
+//! Snapshot bytes are, by default, the state machine itself
+//! ([`SnapshotBytes::State`]): an install checks that they hold the entries
+//! up to the snapshot's position. Adversarial tests whose peers send
+//! arbitrary bytes with a matching checksum use [`SnapshotBytes::Opaque`].
+
+mod error;
+mod snapshots;
+
+pub use error::HostError;
 
 use steadfast::{
-    Durable, Entry, HardState, Instant, Lsn, Output, Position, Replica, SnapshotError, SnapshotMeta,
+    Durable, Entry, HardState, Instant, Lsn, NodeId, Output, Position, Replica, SnapshotError,
+    SnapshotMeta,
 };
-use thiserror::Error;
 
 /// When log writes become durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -32,6 +46,56 @@ pub enum Persistence {
     Immediate,
     /// Writes wait in a queue until [`MemStorage::flush`]; a crash loses them.
     Deferred,
+}
+
+/// What a snapshot's bytes are to the host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SnapshotBytes {
+    /// The state machine, encoded with [`encode_state`]: taking a snapshot
+    /// encodes the applied entries, and an install decodes the bytes,
+    /// checks that they are the entries from lsn 1 through the snapshot's
+    /// position and restores the state machine from them.
+    #[default]
+    State,
+    /// Bytes the host does not interpret: its own snapshots' bytes are the
+    /// caller's ([`MemStorage::take_snapshot_as`]), and an install checks
+    /// only their size and checksum against the meta (what the core checks
+    /// too). The state machine then holds what was applied after the
+    /// snapshot's position ([`MemStorage::applied_base`]).
+    Opaque,
+}
+
+/// The inputs through which [`MemStorage`] reports back to the core it
+/// hosts: durability of its writes, and the snapshot chunks it serves.
+pub trait CoreInputs {
+    /// [`Replica::handle_persisted`].
+    fn handle_persisted(&mut self, now: Instant, through: Position);
+    /// [`Replica::handle_snapshot_chunk`].
+    fn handle_snapshot_chunk(
+        &mut self,
+        now: Instant,
+        to: NodeId,
+        snapshot: Position,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<(), SnapshotError>;
+}
+
+impl CoreInputs for Replica {
+    fn handle_persisted(&mut self, now: Instant, through: Position) {
+        Replica::handle_persisted(self, now, through);
+    }
+
+    fn handle_snapshot_chunk(
+        &mut self,
+        now: Instant,
+        to: NodeId,
+        snapshot: Position,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<(), SnapshotError> {
+        Replica::handle_snapshot_chunk(self, now, to, snapshot, offset, data)
+    }
 }
 
 /// A log write asked for and not yet durable. Writes become durable in the
@@ -52,7 +116,8 @@ pub enum StorageOp {
 }
 
 /// A durable snapshot: its description, its bytes, and the state machine
-/// they hold (every applied entry through its position).
+/// they hold (every applied entry through its position; nothing for
+/// [`SnapshotBytes::Opaque`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StoredSnapshot {
     /// What the core knows of it.
@@ -63,100 +128,11 @@ pub struct StoredSnapshot {
     pub state: Vec<Entry>,
 }
 
-/// Something the core asked of its host that a correct core never asks.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum HostError {
-    /// A `PersistHardState` lowered the epoch.
-    #[error("the persisted epoch went down from {from:?} to {to:?}")]
-    EpochLowered {
-        /// The durable hard state.
-        from: HardState,
-        /// The one asked for.
-        to: HardState,
-    },
-    /// A truncation's `discarded` list differs from what it removes.
-    #[error(
-        "truncation after {after} reported {reported} entries but removes {removed} from storage"
-    )]
-    TruncationMismatch {
-        /// The last entry kept.
-        after: Lsn,
-        /// Entries the output listed.
-        reported: usize,
-        /// Entries storage held after `after`.
-        removed: usize,
-    },
-    /// An append that does not continue the stored log.
-    #[error("append starting at {first:?} does not continue the stored log (last {last:?}, snapshot {snapshot})")]
-    AppendGap {
-        /// The first entry to append, if any.
-        first: Option<Position>,
-        /// The last stored entry.
-        last: Option<Position>,
-        /// The durable snapshot's position.
-        snapshot: Position,
-    },
-    /// A compaction past the durable snapshot.
-    #[error("may delete entries through {through}, past the snapshot at {snapshot}")]
-    CompactPastSnapshot {
-        /// What the core allows deleting.
-        through: Position,
-        /// The durable snapshot's position.
-        snapshot: Position,
-    },
-    /// Entries applied out of order.
-    #[error("applies from {first:?}, expected lsn {expected}")]
-    ApplyGap {
-        /// The first entry of the batch.
-        first: Option<Position>,
-        /// The next lsn the state machine expects.
-        expected: Lsn,
-    },
-    /// A snapshot chunk that does not follow the staged bytes.
-    #[error("snapshot chunk at offset {offset} does not follow the {staged} staged bytes")]
-    StagingGap {
-        /// The chunk's offset.
-        offset: u64,
-        /// Bytes staged so far.
-        staged: usize,
-    },
-    /// Staged bytes that are not the snapshot the core installs.
-    #[error("told to install {staged} staged bytes (crc {staged_crc:#x}) as a snapshot of {size} bytes (crc {crc:#x})")]
-    SnapshotMismatch {
-        /// Bytes staged.
-        staged: usize,
-        /// Their checksum.
-        staged_crc: u32,
-        /// The snapshot's size.
-        size: u64,
-        /// The snapshot's checksum.
-        crc: u32,
-    },
-    /// A snapshot whose state does not end at its position.
-    #[error("the snapshot at {position} does not hold entries 1..={lsn} ending there", lsn = position.lsn)]
-    SnapshotContents {
-        /// The snapshot's position.
-        position: Position,
-    },
-    /// An install that would delete unapplied entries it does not report.
-    #[error("installing {position} deletes unapplied entries {deleted:?} but reports {replaced:?} replaced")]
-    UnreportedReplace {
-        /// The snapshot's position.
-        position: Position,
-        /// What storage would delete.
-        deleted: Vec<Position>,
-        /// What the output reported.
-        replaced: Vec<Position>,
-    },
-    /// The core refused a chunk of its own durable snapshot.
-    #[error("the core refused its own host's snapshot chunk: {0}")]
-    ChunkRefused(SnapshotError),
-}
-
 /// The reference host's storage and state machine, in memory.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MemStorage {
     persistence: Persistence,
+    snapshot_bytes: SnapshotBytes,
     /// Durable: the last persisted hard state.
     hard: HardState,
     /// Durable: log entries in lsn order, consecutive; entries at or below
@@ -166,10 +142,15 @@ pub struct MemStorage {
     snapshot: Option<StoredSnapshot>,
     /// Log writes asked for and not yet durable (lost by a crash).
     queue: Vec<StorageOp>,
-    /// Volatile: the state machine, every applied entry from lsn 1.
+    /// Volatile: the state machine, every applied entry after `base`.
     applied: Vec<Entry>,
+    /// Volatile: what the state machine started from: zero, or the opaque
+    /// snapshot it was restored from (its entries are not known).
+    base: Position,
     /// Volatile: the incoming snapshot's bytes received so far.
     staging: Vec<u8>,
+    /// Volatile: the snapshot those bytes belong to.
+    staging_of: Option<Position>,
 }
 
 impl MemStorage {
@@ -188,15 +169,47 @@ impl MemStorage {
         self
     }
 
+    /// Builder: storage whose snapshots' bytes are `bytes` (see
+    /// [`SnapshotBytes`]).
+    pub fn with_snapshot_bytes(mut self, bytes: SnapshotBytes) -> MemStorage {
+        self.snapshot_bytes = bytes;
+        self
+    }
+
+    /// Builder: storage holding `durable` (whose snapshot, if any, has the
+    /// bytes `snapshot_bytes`), as a host finds it when it starts a replica
+    /// with [`Replica::restart`]`(config, durable, now)`: the state machine
+    /// is the snapshot's, with the log entries through `durable.applied`
+    /// applied on top (a host whose state machine survived, as
+    /// [`Durable::applied`] allows). A later [`crash`](Self::crash) falls
+    /// back to the snapshot's state as usual.
+    pub fn with_durable(mut self, durable: Durable, snapshot_bytes: Vec<u8>) -> MemStorage {
+        self.hard = durable.hard_state;
+        self.log = durable.log;
+        self.snapshot = durable.snapshot.map(|meta| StoredSnapshot {
+            state: self.state_in(&snapshot_bytes),
+            meta,
+            bytes: snapshot_bytes,
+        });
+        self.crash();
+        let from = self.applied_position().lsn;
+        let replayed = self
+            .log
+            .iter()
+            .filter(|e| e.lsn > from && e.lsn <= durable.applied);
+        self.applied.extend(replayed.cloned());
+        self
+    }
+
     /// Perform the storage side of `output` for `replica`, at `now` (the
     /// replica's local time): persist, truncate, append, compact, apply,
     /// stage and install snapshot chunks, and serve chunks of the durable
     /// snapshot back to the core. Durability is reported to `replica` as
     /// soon as it holds. Outputs with no storage side (`Send`, `Reply`,
     /// `RoleChanged`, reads, `MembershipChanged`) are left to the caller.
-    pub fn perform(
+    pub fn perform<C: CoreInputs + ?Sized>(
         &mut self,
-        replica: &mut Replica,
+        replica: &mut C,
         now: Instant,
         output: &Output,
     ) -> Result<(), HostError> {
@@ -233,7 +246,7 @@ impl MemStorage {
                 self.write(replica, now, StorageOp::Compact(*through))
             }
             Output::Apply { entries } => {
-                let expected = Lsn(self.applied.len() as u64).next();
+                let expected = self.applied_position().lsn.next();
                 if entries.first().map(|e| e.lsn) != Some(expected) {
                     return Err(HostError::ApplyGap {
                         first: entries.first().map(Entry::position),
@@ -266,19 +279,11 @@ impl MemStorage {
                     Err(error) => Err(HostError::ChunkRefused(error)),
                 }
             }
-            Output::ReceiveSnapshotChunk { offset, data, .. } => {
-                if *offset == 0 {
-                    self.staging.clear();
-                }
-                if usize::try_from(*offset).ok() != Some(self.staging.len()) {
-                    return Err(HostError::StagingGap {
-                        offset: *offset,
-                        staged: self.staging.len(),
-                    });
-                }
-                self.staging.extend_from_slice(data);
-                Ok(())
-            }
+            Output::ReceiveSnapshotChunk {
+                snapshot,
+                offset,
+                data,
+            } => self.stage(*snapshot, *offset, data),
             Output::InstallSnapshot { snapshot, replaced } => {
                 self.install(snapshot.clone(), replaced)?;
                 let durable = self.log.last().map_or(snapshot.position, Entry::position);
@@ -294,9 +299,9 @@ impl MemStorage {
         }
     }
 
-    fn write(
+    fn write<C: CoreInputs + ?Sized>(
         &mut self,
-        replica: &mut Replica,
+        replica: &mut C,
         now: Instant,
         op: StorageOp,
     ) -> Result<(), HostError> {
@@ -309,9 +314,9 @@ impl MemStorage {
 
     /// Make the first `count` queued log writes durable, in order, and
     /// report the stored log's end to `replica` (if running).
-    pub fn flush(
+    pub fn flush<C: CoreInputs + ?Sized>(
         &mut self,
-        replica: Option<&mut Replica>,
+        replica: Option<&mut C>,
         now: Instant,
         count: usize,
     ) -> Result<(), HostError> {
@@ -369,76 +374,21 @@ impl MemStorage {
         Ok(())
     }
 
-    /// Install the staged snapshot, durably and after every earlier write.
-    /// Returns the state machine it holds.
-    fn install(&mut self, meta: SnapshotMeta, replaced: &[Position]) -> Result<(), HostError> {
-        self.flush(None, Instant(0), usize::MAX)?;
-        let applied = Lsn(self.applied.len() as u64);
-        let deleted: Vec<Position> = self
-            .log
-            .iter()
-            .filter(|e| e.lsn > applied && e.lsn <= meta.position.lsn)
-            .map(Entry::position)
-            .collect();
-        if deleted != replaced {
-            return Err(HostError::UnreportedReplace {
-                position: meta.position,
-                deleted,
-                replaced: replaced.to_vec(),
-            });
-        }
-        let bytes = std::mem::take(&mut self.staging);
-        let crc = crc32c::crc32c(&bytes);
-        if bytes.len() as u64 != meta.size || crc != meta.checksum {
-            return Err(HostError::SnapshotMismatch {
-                staged: bytes.len(),
-                staged_crc: crc,
-                size: meta.size,
-                crc: meta.checksum,
-            });
-        }
-        let state = decode_state(&bytes);
-        let position = meta.position;
-        let consecutive = state
-            .iter()
-            .enumerate()
-            .all(|(i, e)| e.lsn.0 == i as u64 + 1);
-        if !consecutive || state.last().map_or(Position::ZERO, Entry::position) != position {
-            return Err(HostError::SnapshotContents { position });
-        }
-        self.log.retain(|e| e.lsn > position.lsn);
-        self.applied = state.clone();
-        self.snapshot = Some(StoredSnapshot { meta, bytes, state });
-        Ok(())
-    }
-
-    /// Snapshot the state machine (everything applied so far): durable
-    /// first, then reported to the core, which may compact its log. Returns
-    /// the snapshot's position if the core took it.
-    pub fn take_snapshot(&mut self, replica: &mut Replica, now: Instant) -> Option<Position> {
-        let position = self.applied.last()?.position();
-        let bytes = encode_state(&self.applied);
-        let size = bytes.len() as u64;
-        let checksum = crc32c::crc32c(&bytes);
-        replica.snapshot_taken(now, position, size, checksum).ok()?;
-        self.snapshot = replica.snapshot().cloned().map(|meta| StoredSnapshot {
-            meta,
-            bytes,
-            state: self.applied.clone(),
-        });
-        Some(position)
-    }
-
     /// The crash: volatile state and unflushed writes are gone; the state
     /// machine is the durable snapshot's again.
     pub fn crash(&mut self) {
         self.queue.clear();
         self.staging.clear();
-        self.applied = self
-            .snapshot
-            .as_ref()
-            .map(|s| s.state.clone())
-            .unwrap_or_default();
+        self.staging_of = None;
+        let (state, base) = match &self.snapshot {
+            Some(s) if self.snapshot_bytes == SnapshotBytes::Opaque => {
+                (Vec::new(), s.meta.position)
+            }
+            Some(s) => (s.state.clone(), Position::ZERO),
+            None => (Vec::new(), Position::ZERO),
+        };
+        self.applied = state;
+        self.base = base;
     }
 
     /// What the host hands [`Replica::restart`] after a crash.
@@ -449,16 +399,6 @@ impl MemStorage {
             applied: self.snapshot_position().lsn,
             snapshot: self.snapshot.as_ref().map(|s| s.meta.clone()),
         }
-    }
-
-    /// The bytes of the durable snapshot at `snapshot` from `offset`, at most
-    /// `max_len` of them; `None` if the host no longer holds that snapshot.
-    pub fn read_chunk(&self, snapshot: Position, offset: u64, max_len: usize) -> Option<Vec<u8>> {
-        let stored = self
-            .snapshot
-            .as_ref()
-            .filter(|s| s.meta.position == snapshot)?;
-        Some(read_chunk(&stored.bytes, offset, max_len))
     }
 
     /// How log writes become durable.
@@ -493,14 +433,38 @@ impl MemStorage {
         &self.queue
     }
 
-    /// The state machine: every applied entry, from lsn 1.
+    /// The state machine: every applied entry after
+    /// [`applied_base`](Self::applied_base), so from lsn 1 unless it was
+    /// restored from an [`SnapshotBytes::Opaque`] snapshot.
     pub fn applied(&self) -> &[Entry] {
         &self.applied
     }
 
-    /// Bytes of an incoming snapshot staged so far.
+    /// What the state machine's entries follow: zero, or the position of
+    /// the opaque snapshot it was restored from.
+    pub fn applied_base(&self) -> Position {
+        self.base
+    }
+
+    /// The position of the last entry the state machine holds (zero for
+    /// none).
+    pub fn applied_position(&self) -> Position {
+        self.applied.last().map_or(self.base, Entry::position)
+    }
+
+    /// How many bytes of an incoming snapshot are staged.
     pub fn staged(&self) -> usize {
         self.staging.len()
+    }
+
+    /// The bytes of an incoming snapshot staged so far.
+    pub fn staged_bytes(&self) -> &[u8] {
+        &self.staging
+    }
+
+    /// What snapshots' bytes are to this host.
+    pub fn snapshot_bytes(&self) -> SnapshotBytes {
+        self.snapshot_bytes
     }
 
     /// Whether the entry at `position` is durable here, in the log or in the
@@ -520,6 +484,10 @@ impl MemStorage {
         in_log || in_snapshot
     }
 }
+
+#[cfg(test)]
+#[path = "host_tests.rs"]
+mod tests;
 
 /// The state machine a reference-host snapshot holds: the applied entries.
 pub fn encode_state(state: &[Entry]) -> Vec<u8> {

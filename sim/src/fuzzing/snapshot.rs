@@ -65,8 +65,13 @@
 //!    is the typed [`SnapshotError`] with no effect. Its chunk requests match
 //!    its transfers, and answers (even forged ones) are accepted.
 //!
-//! Node 2's host also keeps a durable log equal to the replica's, so a
-//! restart rebuilds the same log and snapshot.
+//! Both hosts are the reference host, [`MemStorage`], with opaque snapshot
+//! bytes (the fuzzer makes them up): every output's storage side goes
+//! through it, and a breach of the host contract it detects fails the run
+//! (property 2 for staging and installing). Node 2's host keeps a durable
+//! log equal to the replica's, so a restart rebuilds the same log and
+//! snapshot. Node 1's host serves only its latest snapshot's chunks, as the
+//! contract allows; the fuzzer's forged answers may use any it took.
 //!
 //! This file reads the program and runs it; `follower` holds node 2's host
 //! and the chunk rules (properties 1 to 4), `leader` node 1's host
@@ -78,6 +83,7 @@ mod leader;
 #[cfg(test)]
 mod tests;
 
+use crate::host::{MemStorage, Persistence, SnapshotBytes};
 use arbitrary::{Arbitrary, Unstructured};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -307,15 +313,15 @@ struct Sim {
     max_chunk: usize,
     config: Config,
     leader: Replica,
-    /// Node 1's host: every snapshot it took, with its bytes.
+    /// Node 1's host.
+    leader_host: MemStorage,
+    /// Every snapshot node 1's host took, with its bytes.
     taken: Vec<Truth>,
     /// Node 1's host: chunk requests not yet answered.
     requests: Vec<(NodeId, Position, u64, usize)>,
     follower: Replica,
-    /// Node 2's host: what it made durable, and its staging area.
-    durable: Durable,
-    staging: Vec<u8>,
-    staging_of: Option<Position>,
+    /// Node 2's host.
+    follower_host: MemStorage,
     /// The snapshot whose bytes are staged, as far as the sender knows.
     staged: Option<SnapshotMeta>,
     /// Snapshots of other histories node 3 may send.
@@ -369,6 +375,9 @@ impl Sim {
             applied: Lsn(setup.len),
             snapshot: Some(snapshot.meta.clone()),
         };
+        let host =
+            || MemStorage::new(Persistence::Immediate).with_snapshot_bytes(SnapshotBytes::Opaque);
+        let leader_host = host().with_durable(durable.clone(), snapshot.bytes.clone());
         let leader = Replica::restart(config(1), durable, Instant(0)).expect("valid config");
         let follower = Replica::new(config(2), Instant(0)).expect("valid config");
         let mut sim = Sim {
@@ -378,12 +387,11 @@ impl Sim {
             max_chunk: setup.max_chunk,
             config: config(2),
             leader,
+            leader_host,
             taken: vec![snapshot],
             requests: Vec::new(),
             follower,
-            durable: Durable::default(),
-            staging: Vec::new(),
-            staging_of: None,
+            follower_host: host(),
             staged: None,
             foreign: Vec::new(),
             cursor: BTreeMap::new(),

@@ -61,21 +61,28 @@ fn echo(matched: u64, round: u64) -> Message {
 
 fn rounds_sent(out: &[Output]) -> Vec<u64> {
     out.iter()
-        .filter_map(|o| match o {
-            Output::Send {
+        .filter_map(|o| {
+            if let Output::Send {
                 message: Message::Append { round, .. },
                 ..
-            } => Some(*round),
-            _ => None,
+            } = o
+            {
+                Some(*round)
+            } else {
+                None
+            }
         })
         .collect()
 }
 
 fn ready(out: &[Output]) -> Vec<(ReadId, Position)> {
     out.iter()
-        .filter_map(|o| match o {
-            Output::ReadReady { read, position } => Some((*read, *position)),
-            _ => None,
+        .filter_map(|o| {
+            if let Output::ReadReady { read, position } = o {
+                Some((*read, *position))
+            } else {
+                None
+            }
         })
         .collect()
 }
@@ -92,12 +99,16 @@ fn followers_echo_the_highest_round_of_their_current_leader() {
     };
     let echoed = |out: Vec<Output>| -> Vec<u64> {
         out.into_iter()
-            .filter_map(|o| match o {
-                Output::Send {
+            .filter_map(|o| {
+                if let Output::Send {
                     message: Message::AppendResponse { round, .. },
                     ..
-                } => Some(round),
-                _ => None,
+                } = o
+                {
+                    Some(round)
+                } else {
+                    None
+                }
             })
             .collect()
     };

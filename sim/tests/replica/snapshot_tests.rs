@@ -102,12 +102,16 @@ fn a_learner_never_campaigns_and_never_grants_a_vote() {
             .handle_message(Instant(10_001), NodeId(1), request)
             .unwrap();
         let granted: Vec<bool> = std::iter::from_fn(|| learner.poll_output())
-            .filter_map(|o| match o {
-                Output::Send {
+            .filter_map(|o| {
+                if let Output::Send {
                     message: Message::VoteResponse { granted, .. },
                     ..
-                } => Some(granted),
-                _ => None,
+                } = o
+                {
+                    Some(granted)
+                } else {
+                    None
+                }
             })
             .collect();
         assert_eq!(granted, [false], "pre-vote {pre_vote}");
@@ -365,9 +369,12 @@ fn install_at(follower: &mut Replica, epoch: Epoch, position: Position) -> Vec<O
 fn replacements(outputs: &[Output]) -> Vec<Vec<Position>> {
     outputs
         .iter()
-        .filter_map(|o| match o {
-            Output::InstallSnapshot { replaced, .. } => Some(replaced.clone()),
-            _ => None,
+        .filter_map(|o| {
+            if let Output::InstallSnapshot { replaced, .. } = o {
+                Some(replaced.clone())
+            } else {
+                None
+            }
         })
         .collect()
 }
@@ -375,11 +382,12 @@ fn replacements(outputs: &[Output]) -> Vec<Vec<Position>> {
 fn truncations(outputs: &[Output]) -> Vec<(Lsn, Vec<Position>)> {
     outputs
         .iter()
-        .filter_map(|o| match o {
-            Output::Truncated { after, discarded } => {
+        .filter_map(|o| {
+            if let Output::Truncated { after, discarded } = o {
                 Some((*after, discarded.iter().map(Entry::position).collect()))
+            } else {
+                None
             }
-            _ => None,
         })
         .collect()
 }

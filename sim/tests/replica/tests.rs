@@ -374,16 +374,20 @@ pub(super) fn drain(r: &mut Replica) -> Vec<Output> {
 /// The lsns acknowledged as matched among `out`'s messages.
 fn acks(out: &[Output]) -> Vec<Lsn> {
     out.iter()
-        .filter_map(|o| match o {
-            Output::Send {
+        .filter_map(|o| {
+            if let Output::Send {
                 message:
                     Message::AppendResponse {
                         result: AppendResult::Accepted { matched, .. },
                         ..
                     },
                 ..
-            } => Some(*matched),
-            _ => None,
+            } = o
+            {
+                Some(*matched)
+            } else {
+                None
+            }
         })
         .collect()
 }

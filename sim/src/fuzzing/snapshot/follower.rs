@@ -3,6 +3,7 @@
 //! chunk rules it is checked against (properties 1 to 4).
 
 use super::{Sim, FOLLOWER, LEADER, MAX_QUEUE, SCRIPTED};
+use crate::host::HostError;
 use steadfast::entry::Entry;
 use steadfast::replica::{InputError, Output, Replica, Role};
 use steadfast::snapshot::SnapshotMeta;
@@ -182,7 +183,7 @@ impl Sim {
     /// Bytes the host holds of the snapshot `meta` (0 for any other).
     pub(super) fn held(&self, meta: &SnapshotMeta) -> u64 {
         match &self.staged {
-            Some(staged) if staged == meta => self.staging.len() as u64,
+            Some(staged) if staged == meta => self.follower_host.staged() as u64,
             _ => 0,
         }
     }
@@ -236,7 +237,7 @@ impl Sim {
             let mut staged = if offset == 0 {
                 Vec::new()
             } else {
-                self.staging.clone()
+                self.follower_host.staged_bytes().to_vec()
             };
             staged.extend_from_slice(data);
             self.staged = Some(meta.clone());
@@ -280,85 +281,41 @@ impl Sim {
         }
     }
 
-    /// Performs a call's outputs, then reports appended entries durable and
-    /// performs what that produces (acknowledgements), until nothing is new.
+    /// Performs a call's outputs, then those its host's reports of
+    /// durability produce (acknowledgements), until nothing is new.
     pub(super) fn perform_all(&mut self, outputs: Vec<Output>) {
-        let mut appended = None;
         for output in outputs {
-            appended = self.perform(output).or(appended);
+            self.perform(output);
         }
-        while let Some(through) = appended.take() {
-            self.follower.handle_persisted(self.now, through);
-            let outputs: Vec<Output> = std::iter::from_fn(|| self.follower.poll_output()).collect();
-            for output in outputs {
-                appended = self.perform(output).or(appended);
-            }
+        while let Some(output) = self.follower.poll_output() {
+            self.perform(output);
         }
     }
 
-    /// Node 2's host performs one output, synchronously and durably.
-    pub(super) fn perform(&mut self, output: Output) -> Option<Position> {
+    /// Node 2's host performs one output: its storage side through the
+    /// reference host (synchronously and durably), its messages on the
+    /// network; staging and installing are checked (property 2).
+    pub(super) fn perform(&mut self, output: Output) {
+        if let Err(e) = self
+            .follower_host
+            .perform(&mut self.follower, self.now, &output)
+        {
+            let property = match e {
+                HostError::StagingGap { .. } | HostError::SnapshotMismatch { .. } => "property 2",
+                _ => "host contract",
+            };
+            self.fail(&format!("{property}: node 2's host: {e}"));
+        }
         match output {
-            Output::PersistHardState(hard) => self.durable.hard_state = hard,
-            Output::Truncated { after, .. } => self.durable.log.retain(|e| e.lsn <= after),
-            Output::Append { entries } => {
-                let last = entries.last().map(Entry::position);
-                self.durable.log.extend(entries);
-                return last;
-            }
-            Output::Apply { entries } => {
-                if let Some(last) = entries.last() {
-                    self.durable.applied = last.lsn;
-                }
-            }
-            Output::RolledBack { entries } => {
-                if let Some(first) = entries.first() {
-                    self.durable.applied = self.durable.applied.min(first.lsn.prev());
-                }
-            }
-            Output::ReceiveSnapshotChunk {
-                snapshot,
-                offset,
-                data,
-            } => {
-                if offset == 0 {
-                    self.staging.clear();
-                    self.staging_of = Some(snapshot);
-                } else if self.staging_of != Some(snapshot) || offset != self.staging.len() as u64 {
-                    self.fail(&format!(
-                        "property 2: a chunk of {snapshot} at {offset} does not continue the {} staged bytes of {:?}",
-                        self.staging.len(),
-                        self.staging_of
-                    ));
-                }
-                self.staging.extend(data);
-                self.outcome.chunks += 1;
-            }
+            Output::ReceiveSnapshotChunk { .. } => self.outcome.chunks += 1,
             Output::InstallSnapshot { snapshot, .. } => {
-                let bytes = std::mem::take(&mut self.staging);
-                let of = self.staging_of.take();
                 let position = snapshot.position;
-                if of != Some(position)
-                    || bytes.len() as u64 != snapshot.size
-                    || crc32c::crc32c(&bytes) != snapshot.checksum
-                {
-                    self.fail(&format!(
-                        "property 2: told to install {position} ({} bytes, crc {:08x}) over {} staged bytes of {of:?} (crc {:08x})",
-                        snapshot.size,
-                        snapshot.checksum,
-                        bytes.len(),
-                        crc32c::crc32c(&bytes)
-                    ));
-                }
                 if position.lsn <= self.commit_before {
                     self.fail(&format!(
                         "property 2: installed {position}, not newer than commit {}",
                         self.commit_before
                     ));
                 }
-                self.durable.log.retain(|e| e.lsn > position.lsn);
-                self.durable.applied = self.durable.applied.max(position.lsn);
-                self.durable.snapshot = Some(snapshot);
                 self.outcome.installs += 1;
             }
             Output::Send { to, message } => match (to, message) {
@@ -381,9 +338,19 @@ impl Sim {
                 (SCRIPTED, _) => {}
                 (to, message) => self.fail(&format!("node 2 sent {} to {to}", message.kind())),
             },
-            _ => {}
+            Output::PersistHardState(_)
+            | Output::Truncated { .. }
+            | Output::RolledBack { .. }
+            | Output::Append { .. }
+            | Output::Apply { .. }
+            | Output::Reply { .. }
+            | Output::RoleChanged { .. }
+            | Output::ReadReady { .. }
+            | Output::ReadFailed { .. }
+            | Output::Compacted { .. }
+            | Output::ReadSnapshotChunk { .. }
+            | Output::MembershipChanged { .. } => {}
         }
-        None
     }
 
     /// Node 2's host keeps exactly the replica's log, and the replica's log
@@ -392,8 +359,8 @@ impl Sim {
         let f = &self.follower;
         let base = f.log_start();
         let stored: Vec<&Entry> = self
-            .durable
-            .log
+            .follower_host
+            .log()
             .iter()
             .filter(|e| e.lsn > base.lsn)
             .collect();
@@ -412,19 +379,18 @@ impl Sim {
         }
     }
 
-    /// Node 2 crashes (losing its staging area) and restarts from the
-    /// durable state its host kept.
+    /// Node 2 crashes (losing its staging area and its state machine) and
+    /// restarts from the durable state its host kept.
     pub(super) fn restart(&mut self) {
-        let durable = self.durable.clone();
+        self.follower_host.crash();
+        let durable = self.follower_host.durable();
         self.follower = match Replica::restart(self.config.clone(), durable, self.now) {
             Ok(replica) => replica,
             Err(e) => self.fail(&format!("node 2 cannot restart: {e}")),
         };
-        self.staging.clear();
-        self.staging_of = None;
         self.staged = None;
         self.clean = None;
-        if self.follower.snapshot() != self.durable.snapshot.as_ref() {
+        if self.follower.snapshot() != self.follower_host.snapshot().map(|s| &s.meta) {
             self.fail("node 2 restarted without its durable snapshot");
         }
         self.check_follower();

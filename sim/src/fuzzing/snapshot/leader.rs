@@ -2,7 +2,6 @@
 //! (property 5).
 
 use super::{truth, Sim, FOLLOWER, LEADER, MAX_QUEUE, SCRIPTED};
-use steadfast::entry::Entry;
 use steadfast::replica::{Output, Role, SnapshotTransfer};
 use steadfast::snapshot::SnapshotError;
 use steadfast::types::{NodeId, Position};
@@ -17,50 +16,64 @@ impl Sim {
             .and_then(|s| s.snapshot)
     }
 
-    /// Node 1's host performs its outputs: storage is durable at once,
-    /// messages to node 2 go on the network (node 3's are lost), and every
-    /// chunk request must match the transfer it is for.
+    /// Node 1's host performs its outputs: storage through the reference
+    /// host (durable at once), messages to node 2 go on the network (node
+    /// 3's are lost), and every chunk request must match the transfer it is
+    /// for; it is answered later, when the program says.
     pub(super) fn drain_leader(&mut self) {
-        loop {
-            let mut appended = None;
-            while let Some(output) = self.leader.poll_output() {
-                match output {
-                    Output::Send { to, message } => self.leader_sent(to, message),
-                    Output::Append { entries } => appended = entries.last().map(Entry::position),
-                    Output::ReadSnapshotChunk {
-                        to,
-                        snapshot,
-                        offset,
-                        max_len,
-                    } => {
-                        let transfer = self
-                            .leader
-                            .follower_status()
-                            .get(&to)
-                            .and_then(|s| s.snapshot);
-                        let ok = transfer.is_some_and(|t| {
-                            t.position == snapshot
-                                && t.offset == offset
-                                && max_len as u64
-                                    == t.size.saturating_sub(offset).min(self.max_chunk as u64)
-                        });
-                        if !ok {
-                            self.fail(&format!(
-                                "property 5: node 1 asked for {max_len} bytes of {snapshot} at {offset} for {to}; its transfer is {transfer:?}"
-                            ));
-                        }
-                        self.requests.push((to, snapshot, offset, max_len));
-                        if self.requests.len() > 16 {
-                            self.requests.remove(0);
-                        }
+        while let Some(output) = self.leader.poll_output() {
+            match output {
+                Output::Send { to, message } => self.leader_sent(to, message),
+                Output::ReadSnapshotChunk {
+                    to,
+                    snapshot,
+                    offset,
+                    max_len,
+                } => self.chunk_requested(to, snapshot, offset, max_len),
+                storage @ (Output::PersistHardState(_)
+                | Output::Truncated { .. }
+                | Output::RolledBack { .. }
+                | Output::Append { .. }
+                | Output::Apply { .. }
+                | Output::Compacted { .. }
+                | Output::ReceiveSnapshotChunk { .. }
+                | Output::InstallSnapshot { .. }
+                | Output::Reply { .. }
+                | Output::RoleChanged { .. }
+                | Output::ReadReady { .. }
+                | Output::ReadFailed { .. }
+                | Output::MembershipChanged { .. }) => {
+                    if let Err(e) = self
+                        .leader_host
+                        .perform(&mut self.leader, self.now, &storage)
+                    {
+                        self.fail(&format!("host contract: node 1's host: {e}"));
                     }
-                    _ => {}
                 }
             }
-            match appended {
-                Some(through) => self.leader.handle_persisted(self.now, through),
-                None => break,
-            }
+        }
+    }
+
+    /// Property 5: a chunk request matches node 1's transfer to `to`.
+    fn chunk_requested(&mut self, to: NodeId, snapshot: Position, offset: u64, max_len: usize) {
+        let transfer = self
+            .leader
+            .follower_status()
+            .get(&to)
+            .and_then(|s| s.snapshot);
+        let ok = transfer.is_some_and(|t| {
+            t.position == snapshot
+                && t.offset == offset
+                && max_len as u64 == t.size.saturating_sub(offset).min(self.max_chunk as u64)
+        });
+        if !ok {
+            self.fail(&format!(
+                "property 5: node 1 asked for {max_len} bytes of {snapshot} at {offset} for {to}; its transfer is {transfer:?}"
+            ));
+        }
+        self.requests.push((to, snapshot, offset, max_len));
+        if self.requests.len() > 16 {
+            self.requests.remove(0);
         }
     }
 
@@ -102,14 +115,18 @@ impl Sim {
             return;
         };
         let t = truth(entry.position(), size, seed);
-        let (position, size, checksum) = (t.meta.position, t.meta.size, t.meta.checksum);
-        if let Err(e) = self
-            .leader
-            .snapshot_taken(self.now, position, size, checksum)
-        {
-            self.fail(&format!(
+        let position = t.meta.position;
+        let taken = self
+            .leader_host
+            .take_snapshot_as(&mut self.leader, self.now, t.bytes.clone());
+        match taken {
+            Ok(Some(at)) if at == position => {}
+            Ok(at) => self.fail(&format!(
+                "node 1's host snapshots its state machine at {at:?}, its replica applied through {position}"
+            )),
+            Err(e) => self.fail(&format!(
                 "node 1 refused an honest snapshot at {position}: {e}"
-            ));
+            )),
         }
         if self.leader.snapshot() != Some(&t.meta) {
             self.fail("node 1 recorded a different snapshot than its host took");
@@ -118,16 +135,15 @@ impl Sim {
         self.drain_leader();
     }
 
-    /// Node 1's host answers a chunk request with the true bytes (if it
-    /// still holds that snapshot).
+    /// Node 1's host answers a chunk request with the true bytes, if it
+    /// still holds that snapshot (only its latest).
     pub(super) fn answer_honestly(
         &mut self,
         (to, snapshot, offset, max_len): (NodeId, Position, u64, usize),
     ) {
-        let Some(t) = self.taken.iter().find(|t| t.meta.position == snapshot) else {
+        let Some(data) = self.leader_host.read_chunk(snapshot, offset, max_len) else {
             return;
         };
-        let data = crate::host::read_chunk(&t.bytes, offset, max_len);
         self.answer(to, snapshot, offset, data);
     }
 

@@ -93,8 +93,11 @@ fn a_core_that_never_installs_an_honest_transfer_is_noticed() {
 fn a_host_told_to_install_bytes_that_do_not_match_is_noticed() {
     let mut sim = setup();
     let mut meta = sim.taken[0].meta.clone();
-    sim.staging = sim.taken[0].bytes.clone();
-    sim.staging_of = Some(meta.position);
+    sim.perform(Output::ReceiveSnapshotChunk {
+        snapshot: meta.position,
+        offset: 0,
+        data: sim.taken[0].bytes.clone(),
+    });
     meta.checksum ^= 1;
     let message = panics(|| {
         sim.perform(Output::InstallSnapshot {
