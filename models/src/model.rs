@@ -173,6 +173,11 @@ impl ReplicationModel {
             .property(Expectation::Always, "LogMatching", p::log_matching)
             .property(
                 Expectation::Always,
+                "ReplicaInvariants",
+                p::replica_invariants,
+            )
+            .property(
+                Expectation::Always,
                 "NoLostAckedWrites",
                 p::no_lost_acked_writes,
             )

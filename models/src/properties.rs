@@ -51,6 +51,13 @@ pub fn election_safety(_: &Model, state: &State) -> bool {
     sorted.len() == leaders.len()
 }
 
+/// ReplicaInvariants: every running replica's own invariants hold
+/// ([`Replica::check_invariants`](steadfast::Replica::check_invariants)),
+/// evaluated on every state the checker reaches, so after every step.
+pub fn replica_invariants(_: &Model, state: &State) -> bool {
+    live_servers(state).all(|s| s.replica.check_invariants().is_ok())
+}
+
 /// LogMatching: the same `(epoch, lsn)` in two logs implies identical prefixes.
 pub fn log_matching(_: &Model, state: &State) -> bool {
     let replicas: Vec<_> = live_servers(state).map(|s| &s.replica).collect();

@@ -122,6 +122,7 @@ fn register_expectations(model: &ReplicationModel) -> Vec<(&'static str, Expect)
     let mut e = vec![
         ("ElectionSafety", Expect::Holds),
         ("LogMatching", Expect::Holds),
+        ("ReplicaInvariants", Expect::Holds),
     ];
     e.extend(SAFETY.iter().map(|p| (*p, weak)));
     if model
@@ -216,7 +217,11 @@ pub fn checks(profile: Profile) -> Vec<Check> {
             model,
             max_depth: depth_clients,
             budget,
-            expect: vec![("ElectionSafety", Expect::Holds), ("UniqueIds", expect)],
+            expect: vec![
+                ("ElectionSafety", Expect::Holds),
+                ("ReplicaInvariants", Expect::Holds),
+                ("UniqueIds", expect),
+            ],
             examples: vec!["a write is acknowledged", "a failover happens"],
         });
     }
@@ -258,6 +263,7 @@ pub fn checks(profile: Profile) -> Vec<Check> {
         family: "broken-core",
         expect: vec![
             ("ElectionSafety", Expect::Holds),
+            ("ReplicaInvariants", Expect::Holds),
             ("NoLostAckedWrites", Expect::Violated),
         ],
         model: bug,
@@ -305,6 +311,7 @@ pub fn follower_read_checks(profile: Profile) -> Vec<Check> {
                     ("MonotonicReads", session),
                     ("ConsistentPrefix", Expect::Holds),
                     ("StateMachineSafety", Expect::Holds),
+                    ("ReplicaInvariants", Expect::Holds),
                 ],
                 examples: vec![
                     "a write is acknowledged",

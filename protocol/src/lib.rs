@@ -51,10 +51,27 @@
 //!                     let last = entries.last().unwrap().position();
 //!                     node.handle_persisted(now, last);
 //!                 }
-//!                 Output::Reply { outcome: ProposalOutcome::Committed(_), .. } => {
-//!                     committed = Some(true)
+//!                 Output::Reply { outcome, .. } => {
+//!                     if let ProposalOutcome::Committed(_) = outcome {
+//!                         committed = Some(true)
+//!                     }
 //!                 }
-//!                 _ => {}
+//!                 // A real host stores the hard state and the log, applies
+//!                 // entries to its state machine and serves snapshots. List
+//!                 // every output (no `_ =>`): a new kind of output is then a
+//!                 // compile error wherever outputs are performed.
+//!                 Output::PersistHardState(_)
+//!                 | Output::Truncated { .. }
+//!                 | Output::RolledBack { .. }
+//!                 | Output::Apply { .. }
+//!                 | Output::RoleChanged { .. }
+//!                 | Output::MembershipChanged { .. }
+//!                 | Output::ReadReady { .. }
+//!                 | Output::ReadFailed { .. }
+//!                 | Output::Compacted { .. }
+//!                 | Output::ReadSnapshotChunk { .. }
+//!                 | Output::ReceiveSnapshotChunk { .. }
+//!                 | Output::InstallSnapshot { .. } => {}
 //!             }
 //!         }
 //!     }

@@ -1,10 +1,13 @@
-//! A deterministic in-memory cluster: real [`Replica`]s, a seeded faulty
-//! [`Network`], hosts that persist and apply instantly, crash-restart from
-//! durable state, and the safety [`checks`] evaluated after every step.
+//! A deterministic in-memory cluster: real [`Replica`]s on reference hosts
+//! ([`MemStorage`], persisting at once), a seeded faulty [`Network`],
+//! crash-restart from durable state, and the safety [`checks`] evaluated
+//! after every step, each replica's own invariants
+//! ([`Replica::check_invariants`]) among them.
 //!
-//! Scenario tests, property tests, the simulator and the models all drive
-//! the core through this one harness, so they exercise the same host
-//! behaviour a server would have.
+//! Scenario tests, property tests and the proofs' conformance check drive
+//! the core through this harness; the fuzz targets, the models and the
+//! transcripts use the same reference host, so all of them exercise the
+//! host behaviour a server would have.
 
 pub mod checks;
 pub mod clock;

@@ -3,10 +3,15 @@
 //! Everything that drives the [`steadfast`] core without a real disk or
 //! network, for tests, the simulator, the models and the fuzz targets:
 //!
-//! - [`harness`]: the reference host and the deterministic in-memory
-//!   cluster: real [`steadfast::Replica`]s, a seeded faulty network, hosts
-//!   that perform every output as the contract says, crash-restart from
-//!   durable state, and the safety checks evaluated after every step.
+//! - [`host`]: the reference host, [`host::MemStorage`]: it performs the
+//!   storage side of every output as the contract says and refuses, with a
+//!   typed error, what a correct core never asks. Everything below performs
+//!   outputs through it.
+//! - [`harness`]: the deterministic simulator: real
+//!   [`steadfast::Replica`]s on reference hosts, a seeded faulty network,
+//!   crash-restart from durable state, and the safety checks (the
+//!   replicas' own invariants among them) evaluated after every step.
+//! - [`builders`]: small builders of protocol values for tests.
 //! - [`fuzzing`]: the property checks behind every cargo-fuzz target (each
 //!   decoder, the cluster and the snapshot transfer), shared with the
 //!   corpus replay test so `cargo test` runs every committed input.

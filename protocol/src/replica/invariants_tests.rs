@@ -62,7 +62,21 @@ impl Cluster {
                             node.handle_persisted(now, last.position());
                         }
                     }
-                    _ => {}
+                    // Storage is not kept (nothing here restarts), and
+                    // these scenarios take no snapshots.
+                    Output::PersistHardState(_)
+                    | Output::Truncated { .. }
+                    | Output::RolledBack { .. }
+                    | Output::Apply { .. }
+                    | Output::Reply { .. }
+                    | Output::RoleChanged { .. }
+                    | Output::MembershipChanged { .. }
+                    | Output::ReadReady { .. }
+                    | Output::ReadFailed { .. }
+                    | Output::Compacted { .. }
+                    | Output::ReadSnapshotChunk { .. }
+                    | Output::ReceiveSnapshotChunk { .. }
+                    | Output::InstallSnapshot { .. } => {}
                 }
             }
             assert_eq!(node.check_invariants(), Ok(()), "{:?}", node.id());

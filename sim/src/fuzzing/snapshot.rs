@@ -64,6 +64,8 @@
 //!    from [`Replica::follower_status`]) and sends exactly it; anything else
 //!    is the typed [`SnapshotError`] with no effect. Its chunk requests match
 //!    its transfers, and answers (even forged ones) are accepted.
+//! 6. After every step, both replicas' own invariants hold
+//!    ([`Replica::check_invariants`]).
 //!
 //! Both hosts are the reference host, [`MemStorage`], with opaque snapshot
 //! bytes (the fuzzer makes them up): every output's storage side goes
@@ -169,6 +171,7 @@ pub fn run_snapshot(bytes: &[u8]) -> Outcome {
             sim.trace.pop_front();
         }
         sim.run(step);
+        sim.check_invariants();
         sim.outcome.steps += 1;
     }
     sim.outcome
@@ -483,6 +486,16 @@ impl Sim {
             Step::Arbitrary(chunk) => self.arbitrary_chunk(&chunk),
             Step::Response { how, raw } => self.forged_response(how, raw),
             Step::Advance(ms) => self.now = self.now + Duration::from_millis(u64::from(ms % 1000)),
+        }
+    }
+
+    /// Both replicas' own invariants (`Replica::check_invariants`), after
+    /// every step.
+    fn check_invariants(&self) {
+        for (node, replica) in [("node 1", &self.leader), ("node 2", &self.follower)] {
+            if let Err(violation) = replica.check_invariants() {
+                self.fail(&format!("{node}: {violation}"));
+            }
         }
     }
 

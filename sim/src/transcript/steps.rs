@@ -27,13 +27,31 @@ impl Transcript {
             if let Err(error) = node.storage.perform(replica, clock, &output) {
                 line(out, indent + 2, format_args!("host error: {error}"));
             }
-            if let Output::Send { to, message } = output {
-                let envelope = Envelope {
-                    from: id,
-                    to,
-                    message,
-                };
-                self.send(envelope, indent + 2, out);
+            match output {
+                Output::Send { to, message } => {
+                    let envelope = Envelope {
+                        from: id,
+                        to,
+                        message,
+                    };
+                    self.send(envelope, indent + 2, out);
+                }
+                // Storage was performed by the reference host above; replies,
+                // reads and role changes are shown by the line printed.
+                Output::PersistHardState(_)
+                | Output::Truncated { .. }
+                | Output::RolledBack { .. }
+                | Output::Append { .. }
+                | Output::Apply { .. }
+                | Output::Reply { .. }
+                | Output::RoleChanged { .. }
+                | Output::MembershipChanged { .. }
+                | Output::ReadReady { .. }
+                | Output::ReadFailed { .. }
+                | Output::Compacted { .. }
+                | Output::ReadSnapshotChunk { .. }
+                | Output::ReceiveSnapshotChunk { .. }
+                | Output::InstallSnapshot { .. } => {}
             }
         }
     }
