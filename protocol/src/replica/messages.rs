@@ -30,14 +30,14 @@ impl Replica {
             follower::validate_append(*epoch, *prev, entries)?;
         }
         if let Message::InstallSnapshot {
+            epoch,
             snapshot,
             offset,
             data,
             done,
-            ..
         } = &message
         {
-            snapshot::validate_chunk(snapshot, *offset, data, *done)?;
+            snapshot::validate_chunk(*epoch, snapshot, *offset, data, *done)?;
         }
         match message {
             Message::RequestVote {

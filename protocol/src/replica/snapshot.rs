@@ -7,7 +7,7 @@ use super::{InputError, Output, Replica};
 use crate::entry::Entry;
 use crate::membership::Membership;
 use crate::snapshot::{SnapshotError, SnapshotMeta};
-use crate::types::{Lsn, NodeId, Position};
+use crate::types::{Epoch, Lsn, NodeId, Position};
 use crate::wire::Message;
 
 /// Follower: a snapshot being received.
@@ -41,11 +41,20 @@ pub(super) struct Outgoing {
 
 /// Reject chunks no correct leader would send.
 pub(super) fn validate_chunk(
+    epoch: Epoch,
     meta: &SnapshotMeta,
     offset: u64,
     data: &[u8],
     done: bool,
 ) -> Result<(), InputError> {
+    // A leader of `epoch` holds no entry of a later epoch, so neither does
+    // its snapshot; installing one would leave a log newer than the hard
+    // state (and a replica that thinks itself more up to date than anyone).
+    if meta.position.epoch > epoch {
+        return Err(InputError::MalformedSnapshot(
+            "snapshot position's epoch is newer than the leader's epoch",
+        ));
+    }
     let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
     let Some(end) = offset.checked_add(len) else {
         return Err(InputError::MalformedSnapshot("chunk runs past u64::MAX"));

@@ -38,7 +38,8 @@
 //!
 //! 1. Nothing panics. Node 2 answers every message `Ok` or with exactly the
 //!    typed [`InputError`] a restatement of the rules predicts (in
-//!    particular `MalformedSnapshot` exactly for chunks running past the
+//!    particular `MalformedSnapshot` exactly for chunks of a snapshot whose
+//!    position is of a later epoch than the message, running past the
 //!    size or `u64::MAX`, with `done` not exactly on the last chunk, or
 //!    empty before the end), and a refused message leaves it unchanged.
 //! 2. Its host assembles [`Output::ReceiveSnapshotChunk`]s consecutively from

@@ -5,7 +5,9 @@ use crate::tests::{commit_all, elect, no_violations, SECOND};
 use std::time::Duration;
 use steadfast::entry::Entry;
 use steadfast::membership::{Membership, MembershipChange};
-use steadfast::replica::{Durable, FollowerStatus, Output, Replica, ReplicationState, Role};
+use steadfast::replica::{
+    Durable, FollowerStatus, InputError, Output, Replica, ReplicationState, Role,
+};
 use steadfast::snapshot::SnapshotMeta;
 use steadfast::types::{Epoch, Instant, Lsn, NodeId, Position};
 use steadfast::wire::Message;
@@ -297,6 +299,27 @@ fn a_chunk_from_an_old_epoch_is_rejected() {
     );
     assert_eq!(follower.last(), before.last());
     assert_eq!(follower.snapshot(), None);
+}
+
+#[test]
+fn a_snapshot_of_an_epoch_later_than_its_leader_is_malformed() {
+    // A leader of epoch 2 holds no entry of epoch 5, so neither can its
+    // snapshot: installing one would leave a log newer than the hard state
+    // (found by the `snapshot` fuzz target through the invariant
+    // log-epoch-within-hard-state).
+    let mut follower = follower_in_epoch(Epoch(2));
+    let before = follower.clone();
+    let forged = steadfast_sim::builders::one_chunk_snapshot(
+        Epoch(2),
+        Position::new(Epoch(5), Lsn(7)),
+        b"state",
+    );
+    let refused = follower.handle_message(Instant(0), NodeId(1), forged);
+    assert!(
+        matches!(refused, Err(InputError::MalformedSnapshot(_))),
+        "{refused:?}"
+    );
+    assert_eq!(follower, before, "a refused message changes nothing");
 }
 
 #[test]

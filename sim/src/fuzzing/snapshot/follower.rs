@@ -12,10 +12,16 @@ use steadfast::wire::Message;
 
 /// The chunk rules, restated: past the size (or `u64::MAX`), `done` not
 /// exactly on the chunk that ends the snapshot, or empty before the end.
-pub(super) fn malformed(meta: &SnapshotMeta, offset: u64, data: &[u8], done: bool) -> bool {
+pub(super) fn malformed(
+    epoch: Epoch,
+    meta: &SnapshotMeta,
+    offset: u64,
+    data: &[u8],
+    done: bool,
+) -> bool {
     let end = u128::from(offset) + data.len() as u128;
     let size = u128::from(meta.size);
-    end > size || done != (end == size) || (data.is_empty() && !done)
+    meta.position.epoch > epoch || end > size || done != (end == size) || (data.is_empty() && !done)
 }
 
 /// The error node 2 must answer `message` from `from` with, if any.
@@ -33,12 +39,12 @@ pub(super) fn expected_error(
     let ours = message.epoch() == before.epoch() && before.role() == Role::Leader;
     match message {
         Message::InstallSnapshot {
+            epoch,
             snapshot,
             offset,
             data,
             done,
-            ..
-        } if malformed(snapshot, *offset, data, *done) => {
+        } if malformed(*epoch, snapshot, *offset, data, *done) => {
             Some(InputError::MalformedSnapshot("malformed"))
         }
         Message::InstallSnapshot { .. } | Message::Append { .. } if ours => {

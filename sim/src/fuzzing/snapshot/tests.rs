@@ -143,12 +143,19 @@ fn the_chunk_rules_restated() {
         size: 10,
         ..SnapshotMeta::default()
     };
-    assert!(!malformed(&meta, 0, &[0; 4], false));
-    assert!(!malformed(&meta, 6, &[0; 4], true));
-    assert!(!malformed(&meta, 10, &[], true));
-    assert!(malformed(&meta, 6, &[0; 4], false), "done missing");
-    assert!(malformed(&meta, 0, &[0; 4], true), "done too early");
-    assert!(malformed(&meta, 8, &[0; 4], true), "past the size");
-    assert!(malformed(&meta, 4, &[], false), "empty before the end");
-    assert!(malformed(&meta, u64::MAX, &[0], true), "past u64::MAX");
+    let e = Epoch(1);
+    assert!(!malformed(e, &meta, 0, &[0; 4], false));
+    assert!(!malformed(e, &meta, 6, &[0; 4], true));
+    assert!(!malformed(e, &meta, 10, &[], true));
+    assert!(malformed(e, &meta, 6, &[0; 4], false), "done missing");
+    assert!(malformed(e, &meta, 0, &[0; 4], true), "done too early");
+    assert!(malformed(e, &meta, 8, &[0; 4], true), "past the size");
+    assert!(malformed(e, &meta, 4, &[], false), "empty before the end");
+    assert!(malformed(e, &meta, u64::MAX, &[0], true), "past u64::MAX");
+    let later = SnapshotMeta {
+        position: Position::new(Epoch(2), Lsn(3)),
+        ..meta.clone()
+    };
+    assert!(malformed(e, &later, 0, &[0; 10], true), "a later epoch");
+    assert!(!malformed(Epoch(2), &later, 0, &[0; 10], true));
 }
