@@ -10,6 +10,13 @@
 //! *counts* is decided by the candidate, which asks, and tallies, exactly
 //! the voters of its own membership (etcd raft does the same, see the
 //! comments on `MsgVote` for learners in its `raft.go`).
+//! The asker must still be a member of the voter's membership: a message
+//! from a stranger is refused before any rule applies
+//! ([`InputError::UnknownSender`]). So a voter that missed both the
+//! addition and the promotion of a node still refuses that node. Both
+//! cases above involve members only; whether this remaining refusal can
+//! cost availability (a node another live candidate could not replace)
+//! has not been analysed.
 //!
 //! The voter's view must not decide, because a membership change commits
 //! on a majority of the *new* configuration and a member can miss it. With
