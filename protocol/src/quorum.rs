@@ -91,6 +91,13 @@ pub fn election_won(granted: usize, election_quorum: usize) -> bool {
     granted >= election_quorum
 }
 
+/// True when `refused` of `voters` voters have refused a (pre-)vote, so
+/// that the rest cannot make up an election quorum of `election_quorum`:
+/// the candidate has lost and may stop asking.
+pub fn election_lost(refused: usize, voters: usize, election_quorum: usize) -> bool {
+    voters.saturating_sub(refused) < election_quorum
+}
+
 /// The highest heartbeat round confirmed by enough voters to meet every
 /// election quorum (`check_quorum` of them, at least one): `own_round` is
 /// the leader's current round when it is a voter (`None` when it removed

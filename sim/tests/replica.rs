@@ -1,6 +1,12 @@
 //! Scenario and property tests of the replica, driven through the
 //! reference host and the in-memory cluster.
 
+#[path = "replica/election_api_tests.rs"]
+mod election_api_tests;
+#[path = "replica/election_tests.rs"]
+mod election_tests;
+#[path = "replica/election_unit_tests.rs"]
+mod election_unit_tests;
 #[path = "replica/membership_tests.rs"]
 mod membership_tests;
 #[path = "replica/prop_tests.rs"]

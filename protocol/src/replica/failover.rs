@@ -1,9 +1,54 @@
 //! Failover: failure detection on injected time, pre-vote, votes with the
 //! up-to-date check, check-quorum, and leadership transfer.
+//!
+//! # Who votes, and whose votes count
+//!
+//! A replica grants a (pre-)vote on the vote rule (one vote per epoch,
+//! persisted before the answer) and the log rule (the candidate's last
+//! position is at least its own) alone: it does not ask whether its own
+//! membership calls itself or the candidate a voter. Whether a vote
+//! *counts* is decided by the candidate, which asks, and tallies, exactly
+//! the voters of its own membership (etcd raft does the same, see the
+//! comments on `MsgVote` for learners in its `raft.go`).
+//! The asker must still be a member of the voter's membership: a message
+//! from a stranger is refused before any rule applies
+//! ([`InputError::UnknownSender`]). So a voter that missed both the
+//! addition and the promotion of a node still refuses that node. Both
+//! cases above involve members only; whether this remaining refusal can
+//! cost availability (a node another live candidate could not replace)
+//! has not been analysed.
+//!
+//! The voter's view must not decide, because a membership change commits
+//! on a majority of the *new* configuration and a member can miss it. With
+//! voters {1, 2} and learner 3, leader 1 promotes 3 and the promotion
+//! commits on {1, 2}; if 3 missed it and 1 is lost for good, 2 holds every
+//! committed entry and needs 3's vote, but 3 still believes it is a
+//! learner. Had 3 refused, no leader could ever be elected although two of
+//! three voters are up. In the mirror case (the promotion commits on
+//! {1, 3}), 2 would refuse 3 because its membership still calls 3 a
+//! learner.
+//!
+//! Safety does not rest on the voter's view either: election safety needs
+//! only that each node grants at most one vote per epoch (true whatever its
+//! role, since the vote is in its hard state) and that any two election
+//! quorums of the configurations a candidate can hold intersect (true for
+//! single-server changes, which is all the leader proposes). A learner that
+//! grants a vote stays a learner: voting changes its hard state, never its
+//! role.
+//!
+//! # Losing an election
+//!
+//! A (pre-)candidate also tallies refusals from its voters: once so many
+//! refused that the rest cannot make up an election quorum, or a refusal
+//! carries a newer epoch, it returns to follower at once (a lingering
+//! pre-candidate would otherwise refuse valid vote requests until its timer
+//! fired). A pre-vote is granted for an epoch later than the voter's, and,
+//! as in etcd, for the voter's current epoch when it has not voted in it
+//! (or voted for the asker) and knows no leader of it.
 
 use super::candidate_state::CandidateState;
 use super::role_state::RoleState;
-use super::{Replica, Role};
+use super::{InputError, Replica, Role};
 use crate::entry::HardState;
 use crate::planted::planted;
 use crate::quorum;
@@ -35,13 +80,30 @@ impl Replica {
             }
             RoleState::Follower | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 if self.now >= self.election_deadline {
-                    if self.config.pre_vote {
-                        self.pre_campaign();
-                    } else {
-                        self.campaign(false);
-                    }
+                    self.start_campaign();
                 }
             }
+        }
+    }
+
+    /// [`campaign`](Replica::campaign) after the time was advanced: what
+    /// the election timer does when it fires, now.
+    pub(super) fn campaign_now(&mut self) -> Result<(), InputError> {
+        match self.role() {
+            role @ (Role::Leader | Role::Learner) => Err(InputError::CannotCampaign(role)),
+            Role::Follower | Role::PreCandidate | Role::Candidate => {
+                self.start_campaign();
+                Ok(())
+            }
+        }
+    }
+
+    /// Start a pre-vote round, or an election when pre-vote is off.
+    fn start_campaign(&mut self) {
+        if self.config.pre_vote {
+            self.pre_campaign();
+        } else {
+            self.start_election(false);
         }
     }
 
@@ -100,7 +162,7 @@ impl Replica {
         self.reset_election_deadline();
         self.announce_role();
         if quorum::election_won(1, self.quorums().election) {
-            self.campaign(false);
+            self.start_election(false);
             return;
         }
         self.request_votes(self.hard.epoch.next(), true, false);
@@ -108,7 +170,7 @@ impl Replica {
 
     /// Start an election in the next epoch: vote for ourselves, persist that,
     /// ask every voter.
-    pub(super) fn campaign(&mut self, transfer: bool) {
+    pub(super) fn start_election(&mut self, transfer: bool) {
         let epoch = self.hard.epoch.next();
         if epoch == self.hard.epoch {
             // The epoch space is exhausted (`Epoch::next` saturates at
@@ -144,11 +206,21 @@ impl Replica {
         candidate_last >= self.log.last()
     }
 
+    /// Whether this replica may vote for `from` in its current epoch: it
+    /// has not voted in it, or voted for `from`.
+    fn can_vote_for(&self, from: NodeId) -> bool {
+        self.hard.voted_for.is_none_or(|v| v == from)
+    }
+
+    /// A pre-vote request for `epoch`: would this replica vote for `from`
+    /// there? Yes for a later epoch than its own, and for its own epoch when
+    /// it could still vote for `from` and knows no leader of it; in both
+    /// cases only for an up-to-date candidate and outside a leader lease.
+    /// Nothing is recorded. Learners answer too (see the module docs).
     pub(super) fn handle_pre_vote_request(&mut self, from: NodeId, epoch: Epoch, last: Position) {
-        let granted = self.is_voter()
-            && epoch > self.hard.epoch
-            && self.up_to_date(last)
-            && !self.in_leader_lease();
+        let epoch_open = epoch > self.hard.epoch
+            || (epoch == self.hard.epoch && self.can_vote_for(from) && self.leader.is_none());
+        let granted = epoch_open && self.up_to_date(last) && !self.in_leader_lease();
         self.send(
             from,
             Message::VoteResponse {
@@ -162,6 +234,7 @@ impl Replica {
     pub(super) fn handle_pre_vote_response(&mut self, from: NodeId, epoch: Epoch, granted: bool) {
         let from_voter = self.membership.is_voter(from);
         let election = self.quorums().election;
+        let voters = self.membership.voters.len();
         let next_epoch = self.hard.epoch.next();
         let RoleState::PreCandidate(tally) = &mut self.state else {
             return;
@@ -173,32 +246,36 @@ impl Replica {
                 tally.votes.len()
             };
             if quorum::election_won(granted, election) {
-                self.campaign(false);
+                self.start_election(false);
             }
         } else if !granted && epoch > self.hard.epoch {
             self.become_follower(epoch, None);
+        } else if !granted && from_voter {
+            let refused = tally.record_refusal(from);
+            if quorum::election_lost(refused, voters, election) {
+                self.become_follower(self.hard.epoch, None);
+            }
         }
     }
 
     /// A vote request in our current epoch (after any epoch bump): grant at
     /// most one vote per epoch, persisted before the reply, and only to a
-    /// candidate at least as up to date as this replica.
+    /// candidate at least as up to date as this replica, whatever either's
+    /// role in this replica's membership (see the module docs). A candidate
+    /// or leader has voted for itself and refuses; a pre-candidate that
+    /// grants gives up its pre-vote round and follows.
     pub(super) fn handle_vote_request(&mut self, from: NodeId, last: Position) {
-        let can_vote = match self.hard.voted_for {
-            None => true,
-            Some(v) => v == from,
-        };
-        let granted = self.is_voter()
-            && self.role() == Role::Follower
-            && can_vote
-            && self.membership.is_voter(from)
-            && self.vote_check_passes(last);
+        let granted = self.can_vote_for(from) && self.vote_check_passes(last);
         if granted {
             if self.hard.voted_for != Some(from) {
                 self.hard.voted_for = Some(from);
                 self.persist_hard_state();
             }
-            self.reset_election_deadline();
+            if self.role() == Role::PreCandidate {
+                self.become_follower(self.hard.epoch, None);
+            } else {
+                self.reset_election_deadline();
+            }
         }
         self.send(
             from,
@@ -217,10 +294,16 @@ impl Replica {
     pub(super) fn handle_vote_response(&mut self, from: NodeId, granted: bool) {
         let from_voter = self.membership.is_voter(from);
         let election = self.quorums().election;
+        let voters = self.membership.voters.len();
         let RoleState::Candidate(tally) = &mut self.state else {
             return;
         };
         if !granted {
+            if from_voter && quorum::election_lost(tally.record_refusal(from), voters, election) {
+                // Lost: follow (keeping this epoch's vote for itself) and
+                // try again when the timer fires.
+                self.become_follower(self.hard.epoch, None);
+            }
             return;
         }
         let granted = if from_voter {
@@ -236,7 +319,7 @@ impl Replica {
     /// The leader asked us to take over: campaign at once, skipping pre-vote.
     pub(super) fn handle_timeout_now(&mut self, from: NodeId) {
         if self.role() == Role::Follower && self.leader == Some(from) {
-            self.campaign(true);
+            self.start_election(true);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What a host hands a replica besides messages and time: its durable state
 //! after a crash, and the errors with which inputs are refused.
 
+use super::Role;
 use crate::entry::{Entry, HardState};
 use crate::snapshot::SnapshotMeta;
 use crate::types::{Epoch, Lsn, NodeId};
@@ -50,8 +51,15 @@ pub enum InputError {
     #[error("cannot transfer leadership to {0}: not a voting follower")]
     BadTransferTarget(NodeId),
     /// The operation needs the leader role.
-    #[error("only the leader can do this")]
-    NotLeader,
+    #[error("only the leader can do this (leader hint: {leader:?})")]
+    NotLeader {
+        /// The leader this replica believes in, if any.
+        leader: Option<NodeId>,
+    },
+    /// [`Replica::campaign`](super::Replica::campaign) on a replica that
+    /// cannot campaign: a leader, or a learner.
+    #[error("a {0:?} does not campaign")]
+    CannotCampaign(Role),
     /// A snapshot chunk that does not fit its snapshot (past its size,
     /// `done` on the wrong chunk, or empty before the end).
     #[error("malformed snapshot chunk: {0}")]

@@ -131,17 +131,21 @@ pub enum Violation {
         /// The lsn of the latest membership entry (the base if none).
         expected: Lsn,
     },
-    /// A (pre-)candidate's tally holds itself and only voters, and is
-    /// short of winning (a winning tally moves on at once).
-    #[error("vote-tally: a {role:?} holds {granted} votes (itself included: {includes_self}, all voters: {all_voters}) with {needed} needed to win")]
+    /// A (pre-)candidate's tally holds itself and only voters, its
+    /// refusals only other voters, and it is short of both winning and
+    /// losing (a decided election moves on at once).
+    #[error("vote-tally: a {role:?} holds {granted} votes and {refused} refusals (itself included: {includes_self}, all voters: {all_voters}) with {needed} needed to win")]
     BadTally {
         /// The role.
         role: Role,
         /// Votes in the tally.
         granted: usize,
+        /// Refusals in the tally.
+        refused: usize,
         /// Whether the tally holds the candidate itself.
         includes_self: bool,
-        /// Whether every vote in it comes from a voter.
+        /// Whether every vote and refusal in it comes from a voter (and no
+        /// voter both granted and refused).
         all_voters: bool,
         /// Votes needed to win.
         needed: usize,
@@ -271,13 +275,25 @@ impl Replica {
             RoleState::PreCandidate(tally) | RoleState::Candidate(tally) => {
                 let role = self.role();
                 let granted = tally.votes.len();
+                let refused = tally.refused.len();
                 let needed = self.quorums().election;
+                let voters = self.membership.voters.len();
                 let includes_self = tally.votes.contains(&self.config.id);
-                let all_voters = tally.votes.iter().all(|&v| self.membership.is_voter(v));
-                if !includes_self || !all_voters || quorum::election_won(granted, needed) {
+                let all_voters = tally
+                    .votes
+                    .iter()
+                    .chain(&tally.refused)
+                    .all(|&v| self.membership.is_voter(v))
+                    && tally.votes.is_disjoint(&tally.refused);
+                if !includes_self
+                    || !all_voters
+                    || quorum::election_won(granted, needed)
+                    || quorum::election_lost(refused, voters, needed)
+                {
                     return Err(Violation::BadTally {
                         role,
                         granted,
+                        refused,
                         includes_self,
                         all_voters,
                         needed,

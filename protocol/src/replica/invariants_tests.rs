@@ -272,12 +272,36 @@ fn winning_tally_that_did_not_move_on() {
         Violation::BadTally {
             role: Role::Candidate,
             granted: 2,
+            refused: 0,
             includes_self: true,
             all_voters: true,
             needed: 2,
         },
         "vote-tally",
         &["2 votes", "2 needed"],
+    );
+}
+
+#[test]
+fn losing_tally_that_did_not_move_on() {
+    let mut replica = follower();
+    replica.hard.voted_for = Some(NodeId(1));
+    let mut tally = CandidateState::new(NodeId(1));
+    tally.record_refusal(NodeId(2));
+    tally.record_refusal(NodeId(3));
+    replica.state = RoleState::Candidate(tally);
+    assert_violation(
+        &replica,
+        Violation::BadTally {
+            role: Role::Candidate,
+            granted: 1,
+            refused: 2,
+            includes_self: true,
+            all_voters: true,
+            needed: 2,
+        },
+        "vote-tally",
+        &["2 refusals"],
     );
 }
 
@@ -379,6 +403,7 @@ fn progress_for_a_stranger_and_transfer_to_self() {
         leader.transfer = Some(Transfer {
             target: me,
             deadline: Instant(u64::MAX),
+            timeout_now_sent: false,
         });
     }
     assert_violation(

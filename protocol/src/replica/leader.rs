@@ -43,20 +43,58 @@ impl Replica {
 
     /// [`transfer_leadership`](Replica::transfer_leadership) after the time
     /// was advanced.
+    ///
+    /// A transfer to the leader itself cancels the pending one (as in
+    /// etcd); asking again for the pending transfer changes nothing (its
+    /// deadline is not re-armed, so repeating the request cannot keep
+    /// writes refused for ever); a transfer to another voter replaces it.
+    /// A target that is behind is sent what it lacks at once, from its
+    /// match point: the last append to it may have been lost, and waiting
+    /// for the next heartbeat would cost a heartbeat interval.
     pub(super) fn start_transfer(&mut self, target: NodeId) -> Result<(), InputError> {
         let deadline = self.now + self.config.election_timeout_max;
         let me = self.config.id;
         let target_votes = self.membership.is_voter(target);
+        let hint = self.leader;
+        let last = self.log.last().lsn;
         let Some(leader) = self.leading_mut() else {
-            return Err(InputError::NotLeader);
+            return Err(InputError::NotLeader { leader: hint });
         };
-        if target == me || !target_votes {
+        if target == me {
+            leader.transfer = None;
+            return Ok(());
+        }
+        if !target_votes {
             return Err(InputError::BadTransferTarget(target));
         }
-        leader.transfer = Some(Transfer { target, deadline });
+        if leader.transfer.is_some_and(|t| t.target == target) {
+            return Ok(());
+        }
+        leader.transfer = Some(Transfer {
+            target,
+            deadline,
+            timeout_now_sent: false,
+        });
+        if let Some(pr) = leader.progress.get_mut(&target) {
+            if pr.matched() < last {
+                // Retransmit from the match point now (a lost append would
+                // otherwise wait for the next heartbeat tick).
+                pr.heartbeat_tick(last);
+            }
+        }
         self.maybe_send_timeout_now();
         self.replicate_to(target, false);
         Ok(())
+    }
+
+    /// [`cancel_transfer`](Replica::cancel_transfer) after the time was
+    /// advanced: drop the pending transfer, if any, and return its target.
+    pub(super) fn stop_transfer(&mut self) -> Result<Option<NodeId>, InputError> {
+        let hint = self.leader;
+        let Some(leader) = self.leading_mut() else {
+            return Err(InputError::NotLeader { leader: hint });
+        };
+        Ok(leader.transfer.take().map(|t| t.target))
     }
 
     /// A proposal for `request` was appended at `lsn`: reply once it commits.
@@ -333,20 +371,27 @@ impl Replica {
         }
     }
 
-    /// Leadership transfer: once the target holds our whole log, tell it to campaign.
+    /// Leadership transfer: once the target holds our whole log, tell it to
+    /// campaign, once per transfer. (Sent on every later acknowledgement, a
+    /// second copy would reach the target after its election had begun and
+    /// be fenced as stale.) Should that one copy be lost, the transfer is
+    /// abandoned at its deadline.
     pub(super) fn maybe_send_timeout_now(&mut self) {
-        let Some(leader) = self.leading() else {
-            return;
-        };
-        let Some(transfer) = leader.transfer else {
-            return;
-        };
         let last = self.log.last().lsn;
-        if leader
-            .progress
-            .get(&transfer.target)
-            .is_some_and(|p| p.matched() >= last)
+        let Some(leader) = self.leading_mut() else {
+            return;
+        };
+        let Some(transfer) = leader.transfer.as_mut() else {
+            return;
+        };
+        if !transfer.timeout_now_sent
+            && leader
+                .progress
+                .get(&transfer.target)
+                .is_some_and(|p| p.matched() >= last)
         {
+            transfer.timeout_now_sent = true;
+            let transfer = *transfer;
             self.revoke_lease();
             self.send(
                 transfer.target,

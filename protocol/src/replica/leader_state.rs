@@ -17,6 +17,8 @@ pub(super) struct Transfer {
     pub(super) target: NodeId,
     /// The transfer is abandoned at this time.
     pub(super) deadline: Instant,
+    /// `TimeoutNow` went to the target (it is sent once).
+    pub(super) timeout_now_sent: bool,
 }
 
 /// The leader's role state.

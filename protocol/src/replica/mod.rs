@@ -53,10 +53,13 @@ use std::collections::VecDeque;
 /// - [`handle_message`](Self::handle_message): a message from a peer.
 /// - [`handle_timeout`](Self::handle_timeout): the deadline from
 ///   [`poll_timeout`](Self::poll_timeout) has passed.
+/// - [`campaign`](Self::campaign): start an election now, as if the
+///   election timer had fired (no need to move time to the deadline).
 /// - [`propose`](Self::propose): a client write (leader only).
 /// - [`handle_persisted`](Self::handle_persisted): the host's log storage is
 ///   durable through a position.
-/// - [`transfer_leadership`](Self::transfer_leadership): planned failover.
+/// - [`transfer_leadership`](Self::transfer_leadership): planned failover;
+///   [`cancel_transfer`](Self::cancel_transfer) calls it off.
 /// - [`read_index`](Self::read_index): a linearizable read (leader only),
 ///   answered later by [`Output::ReadReady`] or [`Output::ReadFailed`]
 ///   (at once, with no round trip, while a read lease holds).
@@ -126,8 +129,13 @@ use std::collections::VecDeque;
 /// [`EntryKind::Membership`](crate::EntryKind::Membership) entry in the log
 /// (committed or not) is in force from the moment it is appended, else the
 /// durable snapshot's membership, else [`Config::voters`] /
-/// [`Config::learners`]. Quorum sizes follow it. A learner never campaigns
-/// and never votes; a removed leader steps down once its removal commits,
+/// [`Config::learners`]. Quorum sizes follow it. A learner never campaigns;
+/// a candidate asks, and counts the votes of, the voters of *its own*
+/// membership, and every member answers on the vote and log rules alone,
+/// whatever its own membership says about its role or the candidate's
+/// (one member can miss a change that committed without it, and its
+/// refusal could leave the cluster unable to elect anyone; see
+/// `failover.rs`). A removed leader steps down once its removal commits,
 /// handing over to a caught-up voter with `TimeoutNow`.
 /// [`Output::MembershipChanged`] reports every change. A new node's host
 /// starts it with a `Config` naming the current members and the node
@@ -249,6 +257,19 @@ impl Replica {
         self.debug_check_invariants("handle_timeout");
     }
 
+    /// Start an election now, exactly as when the election timer fires: a
+    /// pre-vote round (with [`Config::pre_vote`]) or an election in the
+    /// next epoch, subject to the same rules (a voter in a leader lease
+    /// still refuses). For hosts and tests that want an election without
+    /// moving time to a deadline. Refused with
+    /// [`InputError::CannotCampaign`] on a leader or a learner.
+    pub fn campaign(&mut self, now: Instant) -> Result<(), InputError> {
+        self.advance_time(now);
+        let result = self.campaign_now();
+        self.debug_check_invariants("campaign");
+        result
+    }
+
     /// Propose a client write. On the leader, the command is appended and
     /// replicated, and its position returned; an [`Output::Reply`] with
     /// [`ProposalOutcome::Committed`] follows once the durability policy is
@@ -277,12 +298,30 @@ impl Replica {
     }
 
     /// Hand leadership to `target`, a voting follower: stop accepting
-    /// proposals, bring it up to date, then tell it to campaign at once.
-    /// The transfer is abandoned after an election timeout.
+    /// proposals, bring it up to date (at once, from its match point, if
+    /// it is behind), then tell it, once, to campaign at once
+    /// (`TimeoutNow`). The transfer is abandoned after an election
+    /// timeout. Asking again for the pending transfer changes nothing (the
+    /// deadline is not re-armed); asking for another target replaces it;
+    /// a transfer to the leader itself cancels the pending one, like
+    /// [`cancel_transfer`](Self::cancel_transfer). Refused with the leader
+    /// hint on a replica that does not lead.
     pub fn transfer_leadership(&mut self, now: Instant, target: NodeId) -> Result<(), InputError> {
         self.advance_time(now);
         let result = self.start_transfer(target);
         self.debug_check_invariants("transfer_leadership");
+        result
+    }
+
+    /// Call off the pending leadership transfer, if any, and return its
+    /// target: proposals and membership changes are accepted again at
+    /// once. A `TimeoutNow` already sent cannot be recalled: its target may
+    /// still campaign (and, holding the whole log, may win). Refused with
+    /// the leader hint on a replica that does not lead.
+    pub fn cancel_transfer(&mut self, now: Instant) -> Result<Option<NodeId>, InputError> {
+        self.advance_time(now);
+        let result = self.stop_transfer();
+        self.debug_check_invariants("cancel_transfer");
         result
     }
 

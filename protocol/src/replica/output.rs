@@ -19,7 +19,10 @@ pub enum Role {
     Candidate,
     /// Accepts writes and replicates them.
     Leader,
-    /// Receives the log but neither votes nor counts for commit.
+    /// Receives the log but neither campaigns nor counts for commit or
+    /// election (it answers a vote request like any member, since it may
+    /// have missed its own promotion; only a candidate that counts it as
+    /// a voter asks).
     Learner,
 }
 

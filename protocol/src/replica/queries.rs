@@ -72,6 +72,13 @@ impl Replica {
         self.leading()
             .map_or(&NO_PROGRESS, |leader| &leader.progress)
     }
+    /// Leader only: the target of the leadership transfer in progress, if
+    /// any (proposals and membership changes are refused meanwhile).
+    pub fn pending_transfer(&self) -> Option<NodeId> {
+        self.leading()
+            .and_then(|leader| leader.transfer)
+            .map(|transfer| transfer.target)
+    }
     /// The membership in force on this replica (the latest membership entry
     /// in its log, else the snapshot's, else the configuration's).
     pub fn membership(&self) -> &Membership {

@@ -356,8 +356,17 @@ fn snapshot_install_after_a_crash_keeps_every_safety_property() {
     );
 }
 
+/// 48 cases, or `PROPTEST_CASES` for a deeper run (an explicit case count
+/// would otherwise ignore the variable).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn membership_changes_under_crashes_keep_every_safety_property(

@@ -84,8 +84,11 @@ fn a_learner_joins_during_writes_and_ends_with_the_same_committed_state() {
     no_violations(&cluster);
 }
 
+/// A learner never campaigns; asked for a (pre-)vote it answers on the
+/// vote and log rules alone, like any member (it may have missed its own
+/// promotion), and granting a vote leaves it a learner.
 #[test]
-fn a_learner_never_campaigns_and_never_grants_a_vote() {
+fn a_learner_never_campaigns_but_answers_vote_requests() {
     let ids = [NodeId(1), NodeId(2), NodeId(3)];
     let config = Config::new(NEW, ids).with_learners([NEW]);
     let mut learner = Replica::new(config, Instant(0)).unwrap();
@@ -116,8 +119,10 @@ fn a_learner_never_campaigns_and_never_grants_a_vote() {
                 }
             })
             .collect();
-        assert_eq!(granted, [false], "pre-vote {pre_vote}");
-        assert_eq!(learner.hard_state().voted_for, None);
+        assert_eq!(granted, [true], "pre-vote {pre_vote}");
+        let vote = (!pre_vote).then_some(NodeId(1));
+        assert_eq!(learner.hard_state().voted_for, vote);
+        assert_eq!(learner.role(), Role::Learner);
     }
 
     // In a cluster: with every voter down, the learner stays a learner.
