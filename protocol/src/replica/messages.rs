@@ -30,6 +30,7 @@ impl Replica {
             follower::validate_append(*epoch, *prev, entries)?;
         }
         if let Message::InstallSnapshot {
+            epoch,
             snapshot,
             offset,
             data,
@@ -37,7 +38,7 @@ impl Replica {
             ..
         } = &message
         {
-            snapshot::validate_chunk(snapshot, *offset, data, *done)?;
+            snapshot::validate_chunk(*epoch, snapshot, *offset, data, *done)?;
         }
         match message {
             Message::RequestVote {

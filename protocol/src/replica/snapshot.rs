@@ -7,7 +7,7 @@ use super::{InputError, Output, Replica};
 use crate::entry::Entry;
 use crate::membership::Membership;
 use crate::snapshot::{SnapshotError, SnapshotMeta};
-use crate::types::{Lsn, NodeId, Position};
+use crate::types::{Epoch, Lsn, NodeId, Position};
 use crate::wire::Message;
 
 /// Follower: a snapshot being received.
@@ -39,13 +39,24 @@ pub(super) struct Outgoing {
     progressed: bool,
 }
 
-/// Reject chunks no correct leader would send.
+/// Reject chunks no correct leader (of `epoch`) would send.
 pub(super) fn validate_chunk(
+    epoch: Epoch,
     meta: &SnapshotMeta,
     offset: u64,
     data: &[u8],
     done: bool,
 ) -> Result<(), InputError> {
+    if meta.position.epoch > epoch {
+        return Err(InputError::MalformedSnapshot(
+            "the snapshot's position is of an epoch past the sender's",
+        ));
+    }
+    if !super::follower::well_formed(&meta.membership) {
+        return Err(InputError::MalformedSnapshot(
+            "the snapshot's membership has no voters or a voter that is also a learner",
+        ));
+    }
     let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
     let Some(end) = offset.checked_add(len) else {
         return Err(InputError::MalformedSnapshot("chunk runs past u64::MAX"));
