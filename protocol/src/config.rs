@@ -71,7 +71,7 @@ pub struct Config {
 }
 
 /// Why a [`Config`] was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ConfigError {
     /// The voter set is empty.
     #[error("the cluster has no voters; at least one voter is required")]

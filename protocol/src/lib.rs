@@ -103,8 +103,8 @@ pub use durability::{Durability, ElectionQuorum};
 pub use entry::{Entry, EntryKind, HardState, RequestId};
 pub use membership::{Membership, MembershipChange, MembershipError};
 pub use replica::{
-    Durable, InputError, Output, ProposalOutcome, ProposeError, ReadError, ReadId, Replica, Role,
-    Violation,
+    Durable, InputError, MembershipSource, Output, ProposalOutcome, ProposeError, ReadError,
+    ReadId, Replica, RestartError, Role, Violation,
 };
 pub use session::{ReadDecision, ReadRejection, SessionToken};
 pub use snapshot::{SnapshotError, SnapshotMeta};

@@ -24,11 +24,16 @@
 //!
 //! [`check_snapshot`] drives snapshot chunks between a real leader and a
 //! real follower: see [`snapshot`] for its steps and properties.
+//!
+//! [`check_restart`] restarts a replica from arbitrary durable state: see
+//! [`restart`] for what it must refuse and what must hold when it accepts.
 
 pub mod cluster;
+pub mod restart;
 pub mod snapshot;
 
 pub use cluster::check_cluster;
+pub use restart::check_restart;
 pub use snapshot::check_snapshot;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -52,6 +57,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("trigger", check_trigger),
     ("cluster", check_cluster),
     ("snapshot", check_snapshot),
+    ("restart", check_restart),
 ];
 
 /// The check registered for the target `name`.

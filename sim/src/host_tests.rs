@@ -582,3 +582,27 @@ fn opaque_snapshots_are_taken_with_the_callers_bytes() {
     let mut empty = MemStorage::new(Persistence::Immediate);
     assert_eq!(empty.take_snapshot_as(&mut replica, NOW, bytes), Ok(None));
 }
+
+/// A snapshot is taken only once the log it was applied from is durable:
+/// otherwise a crash could leave a durable log that disagrees with the
+/// durable snapshot (entries a truncation had replaced), which a restart
+/// refuses.
+#[test]
+fn a_snapshot_waits_for_queued_log_writes() {
+    let config = Config::new(NodeId(1), [NodeId(1)]).with_snapshot_retain_entries(0);
+    let mut replica = Replica::new(config, Instant(0)).unwrap();
+    let mut storage = MemStorage::new(Persistence::Deferred);
+    replica.handle_timeout(NOW);
+    drain(&mut storage, &mut replica);
+    storage.flush(Some(&mut replica), NOW, usize::MAX).unwrap();
+    drain(&mut storage, &mut replica);
+    replica.propose(NOW, RequestId(1), vec![7]).unwrap();
+    drain(&mut storage, &mut replica);
+    assert!(!storage.pending_writes().is_empty());
+    assert_eq!(replica.applied(), Lsn(1), "the leader's no-op");
+    assert_eq!(storage.take_snapshot(&mut replica, NOW), None);
+    assert!(replica.snapshot().is_none());
+    storage.flush(Some(&mut replica), NOW, usize::MAX).unwrap();
+    drain(&mut storage, &mut replica);
+    assert_eq!(storage.take_snapshot(&mut replica, NOW), Some(pos(1, 2)));
+}

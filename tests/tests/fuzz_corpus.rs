@@ -128,6 +128,20 @@ fn seed_programs_reach_what_they_are_named_for() {
 /// Writes the seed corpus under `fuzz/corpus/<target>/`, replacing the
 /// files it wrote before. Run by hand after changing an encoder or the
 /// cluster program format, then commit the result.
+/// The `restart` seeds reach what they are named for: accepted states
+/// that are driven, and a refusal of every kind the search finds.
+#[test]
+fn restart_seeds_reach_what_they_are_named_for() {
+    for (name, bytes) in restart_seeds() {
+        let outcome = steadfast_sim::fuzzing::restart::run_restart(&bytes);
+        assert_eq!(
+            outcome.accepted,
+            name.starts_with("accepted"),
+            "{name}: {outcome:?}"
+        );
+    }
+}
+
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand"]
 fn write_seed_corpus() {
@@ -200,6 +214,7 @@ fn write_seed_corpus() {
         ("trigger", named("change-row", triggers)),
         ("cluster", cluster),
         ("snapshot", snapshot),
+        ("restart", restart_seeds()),
     ];
     for (target, files) in corpus {
         let dir = fuzz_dir().join("corpus").join(target);

@@ -32,9 +32,25 @@ pub(super) fn validate_append(
                 "entry epochs must be non-decreasing and at most the leader's epoch",
             ));
         }
+        if entry.membership().is_some_and(|m| !well_formed(m)) {
+            return Err(InputError::MalformedAppend(
+                "a membership entry has no voters or a voter that is also a learner",
+            ));
+        }
         expected = entry.position();
     }
     Ok(())
+}
+
+/// A membership with a voter, and no node both voter and learner (what a
+/// restart accepts: see [`RestartError`](super::RestartError)).
+pub(super) fn well_formed(membership: &crate::membership::Membership) -> bool {
+    !membership.voters.is_empty()
+        && membership
+            .voters
+            .intersection(&membership.learners)
+            .next()
+            .is_none()
 }
 
 impl Replica {

@@ -249,10 +249,11 @@ impl Replica {
         self.check_core_invariants()
     }
 
-    /// What a correct host's durable state guarantees at a restart (the
-    /// hard state was made durable before the entries of its epoch):
-    /// epochs in the log are within the hard state's.
-    pub(super) fn check_host_promises(&self) -> Result<(), Violation> {
+    /// What a correct host's durable state guarantees (the hard state was
+    /// made durable before the entries of its epoch), which
+    /// [`restart`](Replica::restart) checks before it accepts durable
+    /// state: epochs in the log are within the hard state's.
+    fn check_host_promises(&self) -> Result<(), Violation> {
         let last = self.log.last();
         if last.epoch > self.hard.epoch {
             return Err(Violation::LogPastEpoch {
@@ -263,9 +264,8 @@ impl Replica {
         Ok(())
     }
 
-    /// Everything the core establishes itself, whatever durable state it
-    /// was restarted from.
-    pub(super) fn check_core_invariants(&self) -> Result<(), Violation> {
+    /// Everything the core establishes itself.
+    fn check_core_invariants(&self) -> Result<(), Violation> {
         self.check_log()?;
         self.check_marks()?;
         self.check_role()?;

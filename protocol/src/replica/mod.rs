@@ -24,7 +24,7 @@ mod shared;
 mod snapshot;
 mod storage;
 
-pub use inputs::{Durable, InputError, ProposeError};
+pub use inputs::{Durable, InputError, MembershipSource, ProposeError, RestartError};
 pub use invariants::Violation;
 pub use output::{Output, ProposalOutcome, Role};
 pub use progress::{FollowerStatus, Progress, ReplicationState, SnapshotTransfer};
@@ -116,7 +116,9 @@ use std::collections::VecDeque;
 /// - [`Output::ReadReady`] comes after the `Apply` outputs it depends on:
 ///   performing outputs in order is what makes the read safe to serve.
 /// - A snapshot must be durable *before* the host reports it with
-///   `snapshot_taken`: the core compacts on the strength of it. Only then,
+///   `snapshot_taken`: the core compacts on the strength of it. So must
+///   every log write emitted before it (the log it was applied from, whose
+///   durable copy a restart checks against the snapshot). Only then,
 ///   on [`Output::Compacted`], may the host delete the log entries it names
 ///   (an older snapshot may be deleted once a newer one was reported).
 /// - [`Output::ReceiveSnapshotChunk`] goes to a staging area (need not be
@@ -159,10 +161,24 @@ use std::collections::VecDeque;
 /// always produce the same outputs.
 ///
 /// **Restart**: rebuild with [`Replica::restart`] from the [`Durable`] state
-/// (hard state, log, durable snapshot); the log restarts after the
-/// snapshot's position, the membership is recovered from the log (else the
-/// snapshot, else the config), and volatile state (role, commit point,
-/// progress, a half-received snapshot) is recovered from peers.
+/// (hard state, log, applied lsn, durable snapshot); the log restarts after
+/// the snapshot's position, the membership is recovered from the log (else
+/// the snapshot, else the config), the commit point starts at what the host
+/// applied, and volatile state (role, progress, a half-received snapshot)
+/// is recovered from peers. A torn or corrupted store must never turn into
+/// silent divergence, so restart first validates everything it is given
+/// and refuses with a [`RestartError`] naming the problem: the log's lsns
+/// are contiguous, starting at lsn 1 (or anywhere up to just after the
+/// snapshot); its epochs never decrease and none is past the hard state's
+/// epoch (nor is the snapshot's); entries the snapshot covers, which a host
+/// may keep until [`Output::Compacted`], agree with it (the entry at its
+/// lsn has its epoch, older lsns no newer epochs, later lsns no older
+/// ones); the applied lsn is at least the snapshot's and at most the last
+/// lsn held; every membership (snapshot's, log entries') has a voter and
+/// no node both voter and learner. A host gets there by following the
+/// durability rules above, and by making its log durable through a
+/// snapshot's position before it reports the snapshot. After a successful
+/// restart every invariant holds, those about the durable state included.
 ///
 /// The whole state is `Clone + Eq + Hash + Debug`, so a model checker can
 /// store and compare replicas.
@@ -214,15 +230,33 @@ impl Replica {
     // ----- constructors ------------------------------------------------
 
     /// A brand-new replica with an empty log, as a follower (or learner).
+    /// Only the configuration can be wrong (nothing durable is read), so
+    /// this refuses with a [`ConfigError`]; see
+    /// [`restart`](Self::restart) for a replica with durable state.
     pub fn new(config: Config, now: Instant) -> Result<Replica, ConfigError> {
-        let replica = Replica::rebuild(config, Durable::default(), now)?;
+        config.validate()?;
+        let replica = Replica::rebuild(config, Durable::default(), now);
         replica.debug_check_invariants("new");
         Ok(replica)
     }
 
     /// Rebuild a replica from what its host made durable before a crash.
-    pub fn restart(config: Config, durable: Durable, now: Instant) -> Result<Replica, ConfigError> {
-        let replica = Replica::rebuild(config, durable, now)?;
+    ///
+    /// Everything is checked first (see **Restart** above): an invalid
+    /// configuration ([`RestartError::Config`]) or durable state no correct
+    /// host could have written (a gap or a step back in the log, epochs
+    /// going back or past the hard state's, a log that disagrees with the
+    /// snapshot, an applied lsn outside `[snapshot, last]`, a malformed
+    /// membership) is refused with the [`RestartError`] that names it,
+    /// never silently repaired.
+    pub fn restart(
+        config: Config,
+        durable: Durable,
+        now: Instant,
+    ) -> Result<Replica, RestartError> {
+        config.validate()?;
+        storage::validate(&durable)?;
+        let replica = Replica::rebuild(config, durable, now);
         replica.debug_check_invariants("restart");
         Ok(replica)
     }

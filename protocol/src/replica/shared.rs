@@ -74,14 +74,9 @@ impl Replica {
     /// [`check_invariants`](Replica::check_invariants) themselves).
     pub(super) fn debug_check_invariants(&self, input: &str) {
         if cfg!(debug_assertions) {
-            // At a (re)start, only what the core itself establishes: the
-            // durable state is the host's, and a test may hand in one no
-            // correct host would have written.
-            let checked = match input {
-                "new" | "restart" => self.check_core_invariants(),
-                _ => self.check_invariants(),
-            };
-            if let Err(violation) = checked {
+            // At a (re)start too: `restart` refuses durable state that
+            // would break an invariant.
+            if let Err(violation) = self.check_invariants() {
                 panic!(
                     "replica {} broke an invariant in {input}: {violation}",
                     self.config.id

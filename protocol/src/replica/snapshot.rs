@@ -39,7 +39,7 @@ pub(super) struct Outgoing {
     progressed: bool,
 }
 
-/// Reject chunks no correct leader would send.
+/// Reject chunks no correct leader (of `epoch`) would send.
 pub(super) fn validate_chunk(
     epoch: Epoch,
     meta: &SnapshotMeta,
@@ -52,7 +52,12 @@ pub(super) fn validate_chunk(
     // state (and a replica that thinks itself more up to date than anyone).
     if meta.position.epoch > epoch {
         return Err(InputError::MalformedSnapshot(
-            "snapshot position's epoch is newer than the leader's epoch",
+            "the snapshot's position is of an epoch past the sender's",
+        ));
+    }
+    if !super::follower::well_formed(&meta.membership) {
+        return Err(InputError::MalformedSnapshot(
+            "the snapshot's membership has no voters or a voter that is also a learner",
         ));
     }
     let len = u64::try_from(data.len()).unwrap_or(u64::MAX);

@@ -1,25 +1,141 @@
 //! What the host's storage tells a replica: the durable state it is rebuilt
-//! from after a crash, and how far the log has become durable since.
+//! from after a crash (checked first: see [`validate`]), and how far the
+//! log has become durable since.
 
 use super::log::Log;
 use super::role_state::RoleState;
-use super::{Durable, Replica};
-use crate::config::{Config, ConfigError};
+use super::{Durable, MembershipSource, Replica, RestartError};
+use crate::config::Config;
+use crate::entry::Entry;
+use crate::membership::Membership;
 use crate::rng::SplitMix64;
 use crate::types::{Instant, Lsn, Position};
 use std::collections::VecDeque;
 
+/// Check `durable` as [`Replica::restart`] promises: everything a correct
+/// host writes passes, and whatever fails is named.
+///
+/// With `base` the snapshot's position (zero without one): the log starts
+/// at lsn 1 through `base + 1`; its lsns are contiguous and its epochs
+/// non-decreasing, none past the hard state's (nor the snapshot's); it
+/// agrees with the snapshot (the entry at `base.lsn`, if held, is `base`;
+/// entries below are of `base.epoch` or older, entries above of it or
+/// newer); every membership is well-formed; and `applied` lies in
+/// `[base.lsn, last]`, `last` being the log's or snapshot's last lsn.
+pub(super) fn validate(durable: &Durable) -> Result<(), RestartError> {
+    let epoch = durable.hard_state.epoch;
+    let snapshot = durable.snapshot.as_ref();
+    let base = snapshot.map_or(Position::ZERO, |s| s.position);
+    if let Some(meta) = snapshot {
+        if base.epoch > epoch {
+            return Err(RestartError::SnapshotPastHardState {
+                snapshot: base,
+                epoch,
+            });
+        }
+        check_membership(&meta.membership, MembershipSource::Snapshot(base))?;
+    }
+    if let Some(first) = durable.log.first() {
+        let latest = if snapshot.is_some() {
+            Lsn(base.lsn.0.saturating_add(1))
+        } else {
+            Lsn(1)
+        };
+        if first.lsn.0 == 0 || first.lsn > latest {
+            return Err(RestartError::BadLogStart {
+                first: first.lsn,
+                latest,
+            });
+        }
+    }
+    let mut previous: Option<&Entry> = None;
+    for entry in &durable.log {
+        if let Some(previous) = previous {
+            let expected = previous.lsn.0.checked_add(1).map(Lsn);
+            if expected != Some(entry.lsn) {
+                return Err(RestartError::LogGap {
+                    previous: previous.lsn,
+                    found: entry.lsn,
+                    expected: previous.lsn.next(),
+                });
+            }
+            if entry.epoch < previous.epoch {
+                return Err(RestartError::LogEpochRegression {
+                    lsn: entry.lsn,
+                    epoch: entry.epoch,
+                    previous: previous.epoch,
+                });
+            }
+        }
+        previous = Some(entry);
+        if entry.epoch > epoch {
+            return Err(RestartError::LogPastHardState {
+                entry: entry.position(),
+                epoch,
+            });
+        }
+        if snapshot.is_some() {
+            check_against_snapshot(entry, base)?;
+        }
+        if let Some(membership) = entry.membership() {
+            check_membership(membership, MembershipSource::Entry(entry.lsn))?;
+        }
+    }
+    let last = durable.log.last().map_or(base.lsn, |e| e.lsn.max(base.lsn));
+    if durable.applied > last {
+        return Err(RestartError::AppliedPastLog {
+            applied: durable.applied,
+            last,
+        });
+    }
+    if snapshot.is_some() && durable.applied < base.lsn {
+        return Err(RestartError::AppliedBelowSnapshot {
+            applied: durable.applied,
+            snapshot: base,
+        });
+    }
+    Ok(())
+}
+
+/// One entry of a log against the snapshot at `base`.
+fn check_against_snapshot(entry: &Entry, base: Position) -> Result<(), RestartError> {
+    let position = entry.position();
+    if entry.lsn == base.lsn && entry.epoch != base.epoch {
+        return Err(RestartError::SnapshotMismatch {
+            snapshot: base,
+            found: position,
+        });
+    }
+    let before_and_newer = entry.lsn < base.lsn && entry.epoch > base.epoch;
+    let after_and_older = entry.lsn > base.lsn && entry.epoch < base.epoch;
+    if before_and_newer || after_and_older {
+        return Err(RestartError::EpochAgainstSnapshot {
+            entry: position,
+            snapshot: base,
+        });
+    }
+    Ok(())
+}
+
+/// A membership has voters, and no node is both voter and learner.
+fn check_membership(membership: &Membership, origin: MembershipSource) -> Result<(), RestartError> {
+    if membership.voters.is_empty() {
+        return Err(RestartError::MembershipWithoutVoters { origin });
+    }
+    if let Some(&node) = membership.voters.intersection(&membership.learners).next() {
+        return Err(RestartError::MembershipVoterAndLearner { origin, node });
+    }
+    Ok(())
+}
+
 impl Replica {
     /// [`restart`](Replica::restart) (and [`new`](Replica::new), with
-    /// nothing durable): the log restarts after the snapshot's position,
-    /// the membership is recovered from the log (else the snapshot, else
-    /// the config), and the replica follows (or learns) with no leader.
-    pub(super) fn rebuild(
-        config: Config,
-        durable: Durable,
-        now: Instant,
-    ) -> Result<Replica, ConfigError> {
-        config.validate()?;
+    /// nothing durable), once `config` and `durable` are validated: the log
+    /// restarts after the snapshot's position (skipping the entries it
+    /// covers), the membership is recovered from the log (else the
+    /// snapshot, else the config), and the replica follows (or learns)
+    /// with no leader, its commit point at what the host applied.
+    pub(super) fn rebuild(config: Config, durable: Durable, now: Instant) -> Replica {
         let base = durable
             .snapshot
             .as_ref()
@@ -29,6 +145,7 @@ impl Replica {
             .as_ref()
             .map_or_else(|| config.membership(), |s| s.membership.clone());
         let log = Log::from_parts(base, durable.log);
+        debug_assert!(durable.applied >= base.lsn && durable.applied <= log.last().lsn);
         let applied = durable.applied.max(base.lsn).min(log.last().lsn);
         let rng = SplitMix64::new(config.seed ^ config.id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut replica = Replica {
@@ -62,7 +179,7 @@ impl Replica {
         replica.state = RoleState::following(replica.is_voter());
         replica.outputs.clear();
         replica.reset_election_deadline();
-        Ok(replica)
+        replica
     }
 
     /// [`handle_persisted`](Replica::handle_persisted) after the time was
@@ -79,3 +196,7 @@ impl Replica {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "storage_tests.rs"]
+mod tests;

@@ -39,7 +39,8 @@
 //! 1. Nothing panics. Node 2 answers every message `Ok` or with exactly the
 //!    typed [`InputError`] a restatement of the rules predicts (in
 //!    particular `MalformedSnapshot` exactly for chunks of a snapshot whose
-//!    position is of a later epoch than the message, running past the
+//!    position is of a later epoch than the message or whose membership has
+//!    no voters or a voter that is also a learner, running past the
 //!    size or `u64::MAX`, with `done` not exactly on the last chunk, or
 //!    empty before the end), and a refused message leaves it unchanged.
 //! 2. Its host assembles [`Output::ReceiveSnapshotChunk`]s consecutively from

@@ -216,14 +216,19 @@ mod tests {
     use super::log_mismatch;
     use crate::builders::log_of_epochs;
     use steadfast::config::Config;
-    use steadfast::entry::EntryKind;
+    use steadfast::entry::{EntryKind, HardState};
     use steadfast::replica::{Durable, Replica};
-    use steadfast::types::{Instant, NodeId};
+    use steadfast::types::{Epoch, Instant, NodeId};
 
-    /// A replica holding one entry per epoch in `epochs`, from lsn 1.
+    /// A replica holding one entry per epoch in `epochs`, from lsn 1, with
+    /// the hard state of its last epoch (as a correct host would).
     fn replica(id: u64, epochs: &[u64]) -> Replica {
         let config = Config::new(NodeId(id), [1, 2, 3].map(NodeId));
         let durable = Durable {
+            hard_state: HardState {
+                epoch: Epoch(epochs.iter().copied().max().unwrap_or(0)),
+                voted_for: None,
+            },
             log: log_of_epochs(epochs),
             ..Durable::default()
         };
@@ -242,6 +247,7 @@ mod tests {
         );
         let honest = replica(2, &[1, 2]);
         let mut forged = Durable {
+            hard_state: honest.hard_state(),
             log: honest.entries().to_vec(),
             ..Durable::default()
         };

@@ -114,8 +114,11 @@ impl MemStorage {
     /// [`SnapshotBytes::State`] they must be [`encode_state`] of
     /// [`applied`](Self::applied), or installs elsewhere fail). The
     /// snapshot is at [`applied_position`](Self::applied_position).
-    /// Returns `Ok(None)` if nothing was applied, and the core's refusal if
-    /// it refuses.
+    /// Returns `Ok(None)` if nothing was applied or log writes are still
+    /// queued (the log a snapshot was applied from must be durable before
+    /// the snapshot, or a crash could leave a durable log that disagrees
+    /// with it, which a restart refuses: [`flush`](Self::flush) first), and
+    /// the core's refusal if it refuses.
     pub fn take_snapshot_as(
         &mut self,
         replica: &mut Replica,
@@ -123,7 +126,7 @@ impl MemStorage {
         bytes: Vec<u8>,
     ) -> Result<Option<Position>, SnapshotError> {
         let position = self.applied_position();
-        if position == Position::ZERO {
+        if position == Position::ZERO || !self.queue.is_empty() {
             return Ok(None);
         }
         let size = bytes.len() as u64;

@@ -489,3 +489,64 @@ fn snapshots_must_be_applied_known_and_newer() {
         "nobody asked for that chunk"
     );
 }
+
+/// A follower refuses, without effect, what would leave durable state that
+/// a restart refuses: a snapshot of an epoch past its sender's, a snapshot
+/// or append carrying a malformed membership. (The first was found by the
+/// `restart` fuzz target: the installed snapshot made the log newer than
+/// the hard state.)
+#[test]
+fn snapshots_and_appends_a_restart_would_refuse_are_refused() {
+    let mut follower = follower_in_epoch(Epoch(3));
+    let before = follower.clone();
+    let malformed = |message: &Message| {
+        let mut follower = follower.clone();
+        let result = follower.handle_message(Instant(1), NodeId(1), message.clone());
+        assert!(
+            matches!(
+                result,
+                Err(steadfast::InputError::MalformedSnapshot(_)
+                    | steadfast::InputError::MalformedAppend(_))
+            ),
+            "{message:?} gave {result:?}"
+        );
+        assert_eq!(
+            follower.snapshot(),
+            before.snapshot(),
+            "no snapshot installed"
+        );
+        assert_eq!(follower.entries(), before.entries(), "nothing appended");
+        assert_eq!(follower.membership(), before.membership());
+    };
+    let mut future = chunk(Epoch(3), b"state", crc32c::crc32c(b"state"));
+    if let Message::InstallSnapshot { snapshot, .. } = &mut future {
+        snapshot.position = Position::new(Epoch(9), Lsn(7));
+    }
+    malformed(&future);
+    let mut voterless = chunk(Epoch(3), b"state", crc32c::crc32c(b"state"));
+    if let Message::InstallSnapshot { snapshot, .. } = &mut voterless {
+        snapshot.membership = Membership::new([], [NodeId(2)]);
+    }
+    malformed(&voterless);
+    let both = Membership::new([NodeId(1), NodeId(2)], [NodeId(2)]);
+    malformed(&Message::Append {
+        epoch: Epoch(3),
+        prev: Position::ZERO,
+        entries: vec![Entry {
+            epoch: Epoch(3),
+            lsn: Lsn(1),
+            kind: steadfast::EntryKind::Membership(both),
+        }],
+        commit: Lsn(0),
+        round: 0,
+    });
+    // The honest chunk is accepted.
+    let honest = chunk(Epoch(3), b"state", crc32c::crc32c(b"state"));
+    follower
+        .handle_message(Instant(1), NodeId(1), honest)
+        .unwrap();
+    assert_eq!(
+        follower.snapshot().map(|s| s.position),
+        Some(Position::new(Epoch(1), Lsn(7)))
+    );
+}

@@ -8,6 +8,7 @@ use steadfast::{Entry, EntryKind, Epoch, Lsn, NodeId, Position};
 use steadfast_formats::store::{ChangeOp, RowImage, SeededNondeterminism, Store, Value};
 use steadfast_formats::{logical, physical, statement, trigger};
 use steadfast_sim::fuzzing::cluster::{Outcome, Program};
+use steadfast_sim::fuzzing::restart::run_restart;
 use steadfast_sim::fuzzing::snapshot as snap;
 
 /// Encoded inputs, one per file.
@@ -403,4 +404,45 @@ pub(crate) fn snapshot_programs() -> Vec<(&'static str, Vec<u8>, usize)> {
             1,
         ),
     ]
+}
+
+/// Seeds for the `restart` target, found by search rather than laid out by
+/// hand (the input is read through `arbitrary`): deterministic pseudo-random
+/// inputs, keeping the first accepted ones that hold entries and are driven
+/// through several inputs, and the first refusal of each kind. Each seed is
+/// named for what it reached.
+pub(crate) fn restart_seeds() -> Seeds {
+    let mut state = 0x5EED_u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as u8
+    };
+    let mut seeds = Seeds::new();
+    let mut refusals = std::collections::BTreeSet::new();
+    let mut accepted = 0;
+    for _ in 0..20_000 {
+        let len = 24 + usize::from(next()) % 160;
+        // Shaped states mostly (the top bit of the first byte asks for raw).
+        let mut bytes: Vec<u8> = (0..len).map(|_| next()).collect();
+        bytes[0] &= 0x7f;
+        let outcome = run_restart(&bytes);
+        if let Some(refusal) = &outcome.refusal {
+            let kind = format!("{refusal:?}");
+            let kind = kind.split([' ', '(', '{']).next().unwrap_or("").to_owned();
+            if refusals.insert(kind.clone()) {
+                seeds.push((format!("refused-{kind}"), bytes));
+            }
+        } else if outcome.accepted && outcome.entries >= 2 && outcome.inputs >= 3 && accepted < 8 {
+            seeds.push((format!("accepted-{accepted:02}"), bytes));
+            accepted += 1;
+        }
+    }
+    assert!(accepted >= 4, "too few accepted restart seeds: {accepted}");
+    assert!(
+        refusals.len() >= 8,
+        "too few kinds of refusal reached: {refusals:?}"
+    );
+    seeds
 }

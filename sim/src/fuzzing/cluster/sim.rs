@@ -217,6 +217,9 @@ impl Sim {
             Event::Snapshot(node) => {
                 let i = self.index(node);
                 let now = self.now;
+                // The log goes durable first (the host's rule for a
+                // snapshot the durable log must agree with).
+                self.flush(i, usize::MAX);
                 self.hosts[i].take_snapshot(now);
                 self.drain(i);
             }

@@ -21,7 +21,14 @@ pub(super) fn malformed(
 ) -> bool {
     let end = u128::from(offset) + data.len() as u128;
     let size = u128::from(meta.size);
-    meta.position.epoch > epoch || end > size || done != (end == size) || (data.is_empty() && !done)
+    let members = &meta.membership;
+    let bad_membership =
+        members.voters.is_empty() || members.voters.iter().any(|v| members.learners.contains(v));
+    meta.position.epoch > epoch
+        || bad_membership
+        || end > size
+        || done != (end == size)
+        || (data.is_empty() && !done)
 }
 
 /// The error node 2 must answer `message` from `from` with, if any.

@@ -141,6 +141,7 @@ fn a_wrong_answer_to_a_chunk_is_noticed() {
 fn the_chunk_rules_restated() {
     let meta = SnapshotMeta {
         size: 10,
+        membership: steadfast::Membership::new([NodeId(1), NodeId(2)], [NodeId(3)]),
         ..SnapshotMeta::default()
     };
     let e = Epoch(1);
@@ -158,4 +159,14 @@ fn the_chunk_rules_restated() {
     };
     assert!(malformed(e, &later, 0, &[0; 10], true), "a later epoch");
     assert!(!malformed(Epoch(2), &later, 0, &[0; 10], true));
+    let no_voters = SnapshotMeta {
+        membership: steadfast::Membership::new([], [NodeId(3)]),
+        ..meta.clone()
+    };
+    assert!(malformed(e, &no_voters, 0, &[0; 10], true), "no voters");
+    let both = SnapshotMeta {
+        membership: steadfast::Membership::new([NodeId(1), NodeId(3)], [NodeId(3)]),
+        ..meta.clone()
+    };
+    assert!(malformed(e, &both, 0, &[0; 10], true), "voter and learner");
 }
