@@ -250,7 +250,11 @@ impl Replica {
             }
         } else if !granted && epoch > self.hard.epoch {
             self.become_follower(epoch, None);
-        } else if !granted && from_voter {
+        } else if !granted && from_voter && epoch == self.hard.epoch {
+            // A refusal carries the voter's own epoch. One from an older
+            // epoch is stale (an earlier round, or a voter that has not
+            // caught up): like every older-epoch message it changes
+            // nothing, as in etcd, which drops lower-term responses.
             let refused = tally.record_refusal(from);
             if quorum::election_lost(refused, voters, election) {
                 self.become_follower(self.hard.epoch, None);

@@ -132,6 +132,23 @@ fn a_pre_candidate_refused_by_a_majority_follows_at_once() {
 }
 
 #[test]
+fn stale_pre_vote_refusals_change_nothing() {
+    // Refusals carry the voter's own epoch; ones from an older epoch (an
+    // earlier round, or a voter behind) are stale and do not count (the
+    // `cluster` fuzz target's stale-message property found them counted).
+    let mut r = restarted(true, 3, None);
+    r.handle_timeout(Instant(1000));
+    assert_eq!(r.role(), Role::PreCandidate);
+    drain(&mut r);
+    let before = r.clone();
+    for voter in [2, 3] {
+        r.handle_message(Instant(1000), NodeId(voter), vote_response(2, true, false))
+            .unwrap();
+    }
+    assert_eq!(r, before, "stale refusals changed the pre-candidate");
+}
+
+#[test]
 fn a_pre_candidate_grants_a_valid_vote_and_follows() {
     let mut r = restarted(true, 3, None);
     r.handle_timeout(Instant(1000));
