@@ -414,3 +414,17 @@ pub fn check_trigger(bytes: &[u8]) {
         assert_eq!(trigger::from_frame(&frame), Ok(row));
     }
 }
+
+/// `message` as if sent in epoch `to` (for stale and forged messages).
+pub(crate) fn set_epoch(message: &mut steadfast::Message, to: steadfast::Epoch) {
+    use steadfast::Message;
+    match message {
+        Message::Append { epoch, .. }
+        | Message::AppendResponse { epoch, .. }
+        | Message::RequestVote { epoch, .. }
+        | Message::VoteResponse { epoch, .. }
+        | Message::TimeoutNow { epoch }
+        | Message::InstallSnapshot { epoch, .. }
+        | Message::InstallSnapshotResponse { epoch, .. } => *epoch = to,
+    }
+}

@@ -19,6 +19,7 @@
 //!   timeout, then a few arbitrary timeouts, durability reports and
 //!   arbitrary messages from members (epochs near its own).
 
+use crate::fuzzing::set_epoch;
 use arbitrary::{Arbitrary, Unstructured};
 use std::time::Duration;
 use steadfast::config::Config;
@@ -178,18 +179,6 @@ fn next_deadline(replica: &Replica, now: Instant) -> Instant {
 
 fn drain(replica: &mut Replica) {
     while replica.poll_output().is_some() {}
-}
-
-fn set_epoch(message: &mut Message, to: Epoch) {
-    match message {
-        Message::Append { epoch, .. }
-        | Message::AppendResponse { epoch, .. }
-        | Message::RequestVote { epoch, .. }
-        | Message::VoteResponse { epoch, .. }
-        | Message::TimeoutNow { epoch }
-        | Message::InstallSnapshot { epoch, .. }
-        | Message::InstallSnapshotResponse { epoch, .. } => *epoch = to,
-    }
 }
 
 // ----- building the durable state -----------------------------------------

@@ -3,6 +3,7 @@
 //! refused or fenced without effect.
 
 use super::sim::{node_id, Sim};
+use crate::fuzzing::set_epoch;
 use steadfast::entry::Entry;
 use steadfast::replica::{InputError, Output, Replica};
 use steadfast::types::{Epoch, Lsn, NodeId, Position};
@@ -195,17 +196,5 @@ fn malformed_append(
         entries,
         commit,
         round: 0,
-    }
-}
-
-fn set_epoch(message: &mut Message, to: Epoch) {
-    match message {
-        Message::Append { epoch, .. }
-        | Message::AppendResponse { epoch, .. }
-        | Message::RequestVote { epoch, .. }
-        | Message::VoteResponse { epoch, .. }
-        | Message::TimeoutNow { epoch }
-        | Message::InstallSnapshot { epoch, .. }
-        | Message::InstallSnapshotResponse { epoch, .. } => *epoch = to,
     }
 }
