@@ -349,7 +349,10 @@ impl Cluster {
                     self.log(format!("{id} compacted its log through {through}"))
                 }
                 Output::ReceiveSnapshotChunk { snapshot, .. } => {
-                    let len = self.hosts.get(&id).map_or(0, |h| h.storage.staged());
+                    let len = self
+                        .hosts
+                        .get(&id)
+                        .map_or(0, |h| h.storage.staged_bytes().len());
                     self.log(format!(
                         "{id} holds {len} bytes of the snapshot at {snapshot}"
                     ));

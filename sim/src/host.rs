@@ -452,11 +452,6 @@ impl MemStorage {
         self.applied.last().map_or(self.base, Entry::position)
     }
 
-    /// How many bytes of an incoming snapshot are staged.
-    pub fn staged(&self) -> usize {
-        self.staging.len()
-    }
-
     /// The bytes of an incoming snapshot staged so far.
     pub fn staged_bytes(&self) -> &[u8] {
         &self.staging

@@ -196,7 +196,7 @@ impl Sim {
     /// Bytes the host holds of the snapshot `meta` (0 for any other).
     pub(super) fn held(&self, meta: &SnapshotMeta) -> u64 {
         match &self.staged {
-            Some(staged) if staged == meta => self.follower_host.staged() as u64,
+            Some(staged) if staged == meta => self.follower_host.staged_bytes().len() as u64,
             _ => 0,
         }
     }
