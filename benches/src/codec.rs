@@ -44,11 +44,12 @@ pub fn raft_append() -> RaftMessage {
     message.index = 1000;
     message.commit = 1000;
     for index in 1..=W4_ENTRIES {
-        let mut entry = RaftEntry::default();
-        entry.term = 3;
-        entry.index = 1000 + index;
-        entry.data = PAYLOAD.to_vec().into();
-        message.mut_entries().push(entry);
+        message.mut_entries().push(RaftEntry {
+            term: 3,
+            index: 1000 + index,
+            data: PAYLOAD.to_vec().into(),
+            ..RaftEntry::default()
+        });
     }
     message
 }
