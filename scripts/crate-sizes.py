@@ -8,7 +8,7 @@ Non-test: files whose name does not end in `tests.rs`/`_tests.rs`, without inlin
 import os, re, sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-CRATES = ["protocol", "formats", "driver", "sim", "models", "proofs", "tests"]
+CRATES = ["protocol", "formats", "driver", "sim", "models", "proofs", "tests", "benches"]
 
 
 def code_lines(path):

@@ -239,7 +239,7 @@ fn a_ticket_whose_entry_is_truncated_here_can_still_commit() {
     let entry = |epoch, lsn| Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
-        kind: EntryKind::Command(vec![lsn as u8 + 8]),
+        kind: EntryKind::Command(vec![lsn as u8 + 8].into()),
     };
     // Epoch 2's leader (node 2) overwrites lsn 2 and 3.
     let overwrite = Message::Append {

@@ -153,7 +153,7 @@ mod tests {
         let entry = |lsn, c: Command| Entry {
             epoch: Epoch(1),
             lsn: Lsn(lsn),
-            kind: EntryKind::Command(c.encode()),
+            kind: EntryKind::Command(c.encode().into()),
         };
         let log = [
             entry(

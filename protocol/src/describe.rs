@@ -13,7 +13,7 @@
 //!     epoch: Epoch(3),
 //!     prev: Position::new(Epoch(2), Lsn(5)),
 //!     entries: vec![
-//!         Entry { epoch: Epoch(3), lsn: Lsn(6), kind: EntryKind::Command(b"x=1".to_vec()) },
+//!         Entry { epoch: Epoch(3), lsn: Lsn(6), kind: EntryKind::Command(b"x=1".to_vec().into()) },
 //!         Entry { epoch: Epoch(3), lsn: Lsn(7), kind: EntryKind::Noop },
 //!     ],
 //!     commit: Lsn(5),

@@ -12,7 +12,7 @@ fn cmd(epoch: u64, lsn: u64, bytes: &[u8]) -> Entry {
     Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
-        kind: EntryKind::Command(bytes.to_vec()),
+        kind: EntryKind::Command(bytes.to_vec().into()),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::membership::Membership;
 use crate::types::{Epoch, Lsn, NodeId, Position};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 /// A host-chosen identifier for a client proposal, echoed in its reply so the
@@ -27,11 +28,21 @@ pub enum EntryKind {
     Noop,
     /// An opaque command for the host's state machine. Any replication-log
     /// format (statement, physical, logical, trigger) rides here as bytes.
-    Command(Vec<u8>),
+    /// Shared, not copied: cloning an entry (into a message, an output)
+    /// only counts a reference. Encoded on the wire exactly like a
+    /// `Vec<u8>` (a length, then the bytes).
+    Command(#[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_payload))] Bytes),
     /// The cluster's membership from this entry on (a single-server change
     /// proposed with [`Replica::propose_membership`](crate::Replica::propose_membership)).
     /// It takes effect on every replica as soon as the replica appends it.
     Membership(Membership),
+}
+
+/// An arbitrary command payload: drawn as a `Vec<u8>` would be, so fuzz
+/// inputs keep their meaning.
+#[cfg(feature = "arbitrary")]
+fn arbitrary_payload(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Bytes> {
+    <Vec<u8> as arbitrary::Arbitrary>::arbitrary(u).map(Bytes::from)
 }
 
 /// One record of the replicated log.

@@ -98,6 +98,9 @@ pub mod snapshot;
 pub mod types;
 pub mod wire;
 
+/// The shared byte buffer command payloads travel in (re-exported so hosts
+/// need not depend on `bytes` themselves).
+pub use bytes::Bytes;
 pub use config::{Config, ConfigError};
 pub use durability::{Durability, ElectionQuorum};
 pub use entry::{Entry, EntryKind, HardState, RequestId};

@@ -13,7 +13,7 @@ pub fn log_of_epochs(epochs: &[u64]) -> Vec<Entry> {
         .map(|(i, &e)| Entry {
             epoch: Epoch(e),
             lsn: Lsn(i as u64 + 1),
-            kind: EntryKind::Command(vec![e as u8, i as u8]),
+            kind: EntryKind::Command(vec![e as u8, i as u8].into()),
         })
         .collect()
 }

@@ -15,7 +15,7 @@ fn entry(epoch: u64, lsn: u64) -> Entry {
     Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
-        kind: EntryKind::Command(vec![epoch as u8, lsn as u8]),
+        kind: EntryKind::Command(vec![epoch as u8, lsn as u8].into()),
     }
 }
 

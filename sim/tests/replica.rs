@@ -1,6 +1,8 @@
 //! Scenario and property tests of the replica, driven through the
 //! reference host and the in-memory cluster.
 
+#[path = "replica/batching_tests.rs"]
+mod batching_tests;
 #[path = "replica/election_api_tests.rs"]
 mod election_api_tests;
 #[path = "replica/election_tests.rs"]

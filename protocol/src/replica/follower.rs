@@ -118,23 +118,32 @@ impl Replica {
         }
 
         let through = entries.last().map_or(prev.lsn, |e| e.lsn);
-        let mut fresh = Vec::new();
-        let mut membership_changed = false;
-        for entry in entries {
-            match self.log.epoch_at(entry.lsn) {
-                Some(epoch) if epoch == entry.epoch => continue,
-                Some(_) => self.truncate_after(entry.lsn.prev()),
-                None => {}
+        // Entries this log already holds are skipped; at the first it does
+        // not, a conflicting suffix is truncated, and from there on every
+        // entry is new (they are consecutive). The message's own vector
+        // carries them to storage, without a copy.
+        let mut entries = entries;
+        let held = entries
+            .iter()
+            .take_while(|e| self.log.epoch_at(e.lsn) == Some(e.epoch))
+            .count();
+        entries.drain(..held);
+        if let Some(first) = entries.first() {
+            if self.log.epoch_at(first.lsn).is_some() {
+                self.truncate_after(first.lsn.prev());
             }
-            if entry.lsn == self.log.last().lsn.next() {
-                membership_changed |= entry.membership().is_some();
-                self.log.push(entry.clone());
-                fresh.push(entry);
+            if first.lsn != self.log.last().lsn.next() {
+                entries.clear();
             }
         }
-        let awaiting_persistence = !fresh.is_empty();
+        let mut membership_changed = false;
+        for entry in &entries {
+            membership_changed |= entry.membership().is_some();
+            self.log.push(entry.clone());
+        }
+        let awaiting_persistence = !entries.is_empty();
         if awaiting_persistence {
-            self.outputs.push_back(Output::Append { entries: fresh });
+            self.outputs.push_back(Output::Append { entries });
         }
         if membership_changed {
             self.recompute_membership();
@@ -228,6 +237,7 @@ impl Replica {
 
     /// Tell the leader how far this replica's log matches its own and is durable.
     pub(super) fn acknowledge(&mut self) {
+        self.acknowledged();
         let Some(leader) = self.leader else {
             return;
         };

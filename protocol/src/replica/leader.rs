@@ -16,7 +16,7 @@ impl Replica {
     pub(super) fn leader_propose(
         &mut self,
         request: RequestId,
-        command: Vec<u8>,
+        command: bytes::Bytes,
     ) -> Result<Position, ProposeError> {
         let Some(leader) = self.leading() else {
             return Err(ProposeError::NotLeader {
@@ -35,9 +35,8 @@ impl Replica {
         }
         let position = self.append_own(EntryKind::Command(command));
         self.record_pending(position.lsn, request);
-        for peer in self.peers() {
-            self.replicate_to(peer, false);
-        }
+        // Shipped at the host's next drain, with every proposal before it.
+        self.replicate_soon();
         Ok(position)
     }
 
@@ -118,9 +117,7 @@ impl Replica {
         self.announce_role();
         let noop = self.append_own(EntryKind::Noop);
         self.reset_leader_reads(noop.lsn);
-        for peer in self.peers() {
-            self.replicate_to(peer, true);
-        }
+        self.replicate_to_peers(true);
         self.advance_commit();
     }
 
@@ -132,6 +129,13 @@ impl Replica {
         };
         let position = entry.position();
         self.log.push(entry.clone());
+        // Consecutive appends not yet drained go to storage as one write.
+        if let Some(Output::Append { entries }) = self.outputs.back_mut() {
+            if entries.last().is_some_and(|e| e.lsn.next() == entry.lsn) {
+                entries.push(entry);
+                return position;
+            }
+        }
         self.outputs.push_back(Output::Append {
             entries: vec![entry],
         });
@@ -338,9 +342,7 @@ impl Replica {
             }
         }
         self.snapshot_heartbeat();
-        for peer in self.peers() {
-            self.replicate_to(peer, true);
-        }
+        self.replicate_to_peers(true);
         let next = self.now + self.config.heartbeat_interval;
         if let Some(leader) = self.leading_mut() {
             leader.heartbeat_deadline = next;

@@ -6,11 +6,18 @@ use crate::types::{Epoch, Lsn, Position};
 
 /// The log: a compacted prefix (summarised by the position of its last
 /// entry) followed by the retained entries, consecutive from `base.lsn + 1`.
+///
+/// Entries are contiguous, so every lookup and range is index arithmetic:
+/// nothing on the hot path (propose, acknowledge, apply) walks the log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Log {
     /// Last position covered by a snapshot (`Position::ZERO` when none).
     base: Position,
     entries: Vec<Entry>,
+    /// `payload_ends[i]`: the payload bytes of `entries[..=i]` (a running
+    /// total from the base), so the bytes of any range are one subtraction.
+    /// A function of `entries` alone, so equal logs stay equal.
+    payload_ends: Vec<u64>,
 }
 
 impl Log {
@@ -29,6 +36,7 @@ impl Log {
         let mut log = Log {
             base,
             entries: Vec::new(),
+            payload_ends: Vec::new(),
         };
         for entry in entries {
             if entry.lsn <= base.lsn {
@@ -38,7 +46,7 @@ impl Log {
             if entry.lsn != last.lsn.next() || entry.epoch < last.epoch {
                 break;
             }
-            log.entries.push(entry);
+            log.push(entry);
         }
         log
     }
@@ -49,7 +57,12 @@ impl Log {
     pub(crate) fn compact_through(&mut self, lsn: Lsn) -> Option<Position> {
         let index = self.index(lsn)?;
         let base = self.entries.get(index)?.position();
+        let dropped_bytes = self.payload_ends.get(index).copied().unwrap_or(0);
         self.entries.drain(..=index);
+        self.payload_ends.drain(..=index);
+        for end in &mut self.payload_ends {
+            *end -= dropped_bytes;
+        }
         self.base = base;
         Some(base)
     }
@@ -71,6 +84,7 @@ impl Log {
             .cloned()
             .collect();
         self.entries.clear();
+        self.payload_ends.clear();
         self.base = base;
         dropped
     }
@@ -114,6 +128,13 @@ impl Log {
     /// Append one entry at the end. The caller guarantees consecutiveness.
     pub(crate) fn push(&mut self, entry: Entry) {
         debug_assert_eq!(entry.lsn, self.last().lsn.next());
+        let len = u64::try_from(entry.payload_len()).unwrap_or(u64::MAX);
+        let end = self
+            .payload_ends
+            .last()
+            .map_or(0, |&e| e)
+            .saturating_add(len);
+        self.payload_ends.push(end);
         self.entries.push(entry);
     }
 
@@ -124,6 +145,7 @@ impl Log {
         if keep >= self.entries.len() {
             return Vec::new();
         }
+        self.payload_ends.truncate(keep);
         self.entries.split_off(keep)
     }
 
@@ -133,34 +155,52 @@ impl Log {
         let Some(start) = self.index(from) else {
             return Vec::new();
         };
-        let mut bytes = 0usize;
-        let mut out = Vec::new();
-        for entry in self.entries.iter().skip(start).take(max_count) {
-            bytes = bytes.saturating_add(entry.payload_len());
-            if !out.is_empty() && bytes > max_bytes {
-                break;
-            }
-            out.push(entry.clone());
-        }
-        out
+        let before = self.end_of(start);
+        let budget = before.saturating_add(u64::try_from(max_bytes).unwrap_or(u64::MAX));
+        let end = start.saturating_add(max_count).min(self.entries.len());
+        // The first entry goes whatever its size; after it, the last whose
+        // running total stays within the budget (totals never decrease).
+        let within = self
+            .payload_ends
+            .get(start..end)
+            .map_or(0, |ends| ends.partition_point(|&e| e <= budget));
+        let count = within.max(1).min(end - start);
+        self.entries[start..start + count].to_vec()
+    }
+
+    /// Retained indices of the entries in `(after, through]`.
+    fn span(&self, after: Lsn, through: Lsn) -> std::ops::Range<usize> {
+        let retained = |lsn: Lsn| {
+            usize::try_from(lsn.0.saturating_sub(self.base.lsn.0))
+                .unwrap_or(usize::MAX)
+                .min(self.entries.len())
+        };
+        let start = retained(after);
+        start..retained(through).max(start)
     }
 
     /// Entries in `(after, through]`, oldest first (only retained ones).
     pub(crate) fn range(&self, after: Lsn, through: Lsn) -> Vec<Entry> {
-        self.entries
-            .iter()
-            .filter(|e| e.lsn > after && e.lsn <= through)
-            .cloned()
-            .collect()
+        self.entries[self.span(after, through)].to_vec()
     }
 
-    /// Payload bytes of the entries in `(after, through]`.
+    /// Payload bytes of the entries in `(after, through]` (only retained
+    /// ones): a difference of two running totals.
     pub(crate) fn bytes_between(&self, after: Lsn, through: Lsn) -> usize {
-        self.entries
-            .iter()
-            .filter(|e| e.lsn > after && e.lsn <= through)
-            .map(Entry::payload_len)
-            .sum()
+        let span = self.span(after, through);
+        let bytes = self
+            .end_of(span.end)
+            .saturating_sub(self.end_of(span.start));
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+
+    /// The payload bytes of the first `count` retained entries.
+    fn end_of(&self, count: usize) -> u64 {
+        count
+            .checked_sub(1)
+            .and_then(|i| self.payload_ends.get(i))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The last position at or below `lsn` whose epoch is at most `epoch`:
@@ -196,7 +236,7 @@ mod tests {
                 .map(|(i, &e)| Entry {
                     epoch: Epoch(e),
                     lsn: Lsn(i as u64 + 1),
-                    kind: EntryKind::Command(vec![i as u8; 3]),
+                    kind: EntryKind::Command(vec![i as u8; 3].into()),
                 })
                 .collect(),
         )
@@ -273,6 +313,59 @@ mod tests {
         );
         assert_eq!(rebuilt.entries().len(), 2);
         assert_eq!(rebuilt.last(), Position::new(Epoch(2), Lsn(4)));
+    }
+
+    /// What the running totals replace: a walk over the whole log.
+    fn bytes_by_walking(l: &Log, after: u64, through: u64) -> usize {
+        l.entries()
+            .iter()
+            .filter(|e| e.lsn.0 > after && e.lsn.0 <= through)
+            .map(Entry::payload_len)
+            .sum()
+    }
+
+    #[test]
+    fn byte_counts_and_ranges_agree_with_a_walk() {
+        let mut l = Log::from_entries(
+            (1..=9u64)
+                .map(|i| Entry {
+                    epoch: Epoch(1),
+                    lsn: Lsn(i),
+                    kind: EntryKind::Command(vec![0; i as usize].into()),
+                })
+                .collect(),
+        );
+        for step in 0..3 {
+            for after in 0..11 {
+                for through in 0..11 {
+                    assert_eq!(
+                        l.bytes_between(Lsn(after), Lsn(through)),
+                        bytes_by_walking(&l, after, through),
+                        "step {step}: ({after}, {through}]"
+                    );
+                    let range: Vec<u64> = l
+                        .range(Lsn(after), Lsn(through))
+                        .iter()
+                        .map(|e| e.lsn.0)
+                        .collect();
+                    let walked: Vec<u64> = l
+                        .entries()
+                        .iter()
+                        .map(|e| e.lsn.0)
+                        .filter(|&n| n > after && n <= through)
+                        .collect();
+                    assert_eq!(range, walked, "step {step}: ({after}, {through}]");
+                }
+            }
+            // Compaction and truncation keep the totals right.
+            match step {
+                0 => assert!(l.compact_through(Lsn(3)).is_some()),
+                1 => assert_eq!(l.truncate_after(Lsn(7)).len(), 2),
+                _ => {}
+            }
+        }
+        let rebuilt = Log::from_parts(l.base(), l.entries().to_vec());
+        assert_eq!(rebuilt, l, "the totals are a function of the entries");
     }
 
     #[test]

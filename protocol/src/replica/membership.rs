@@ -52,9 +52,7 @@ impl Replica {
         let position = self.append_own(EntryKind::Membership(next));
         self.record_pending(position.lsn, request);
         self.recompute_membership();
-        for peer in self.peers() {
-            self.replicate_to(peer, false);
-        }
+        self.replicate_to_peers(false);
         // A smaller voter set may commit at once.
         self.advance_commit();
         Ok(position)

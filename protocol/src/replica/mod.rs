@@ -2,6 +2,7 @@
 //! public input in the contract's order. What the inputs do lives in one
 //! file per concept (`leader.rs`, `follower.rs`, `failover.rs`, ...).
 
+mod batching;
 mod candidate_state;
 mod failover;
 mod follower;
@@ -221,6 +222,8 @@ pub struct Replica {
     restart_quiet_until: Option<Instant>,
     rng: SplitMix64,
     outputs: VecDeque<Output>,
+    /// Messages owed at the next drain of `outputs` (see `batching`).
+    due: batching::Due,
     /// A deliberately broken rule (test builds only, see [`crate::planted`]).
     #[cfg(feature = "planted-bugs")]
     planted_bug: Option<crate::planted::PlantedBug>,
@@ -314,10 +317,10 @@ impl Replica {
         &mut self,
         now: Instant,
         request: RequestId,
-        command: Vec<u8>,
+        command: impl Into<bytes::Bytes>,
     ) -> Result<Position, ProposeError> {
         self.advance_time(now);
-        let result = self.leader_propose(request, command);
+        let result = self.leader_propose(request, command.into());
         self.debug_check_invariants("propose");
         result
     }
@@ -463,7 +466,14 @@ impl Replica {
     // ----- outputs -------------------------------------------------------
 
     /// The next thing the host must do, or `None` when there is nothing.
+    ///
+    /// Proposals and persistence reports made since the last drain are
+    /// batched: the first call after them emits one `Append` per follower
+    /// (or one acknowledgement to the leader) covering them all.
     pub fn poll_output(&mut self) -> Option<Output> {
+        if self.has_due() {
+            self.flush_due();
+        }
         self.outputs.pop_front()
     }
 

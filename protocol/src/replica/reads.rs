@@ -147,9 +147,7 @@ impl Replica {
         if let Some(leader) = self.leading_mut() {
             leader.reads.pending.insert(read, pending);
         }
-        for peer in self.peers() {
-            self.replicate_to(peer, true);
-        }
+        self.replicate_to_peers(true);
         self.confirm_rounds();
         Ok(())
     }

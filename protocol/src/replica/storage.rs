@@ -171,6 +171,7 @@ impl Replica {
                 .map(|_| now + config.election_timeout_min),
             rng,
             outputs: VecDeque::new(),
+            due: Default::default(),
             #[cfg(feature = "planted-bugs")]
             planted_bug: None,
             config,
@@ -191,7 +192,7 @@ impl Replica {
         self.persisted = through.lsn;
         match self.state {
             RoleState::Leader(_) => self.advance_commit(),
-            RoleState::Follower | RoleState::Learner => self.acknowledge(),
+            RoleState::Follower | RoleState::Learner => self.acknowledge_soon(),
             RoleState::PreCandidate(_) | RoleState::Candidate(_) => {}
         }
     }

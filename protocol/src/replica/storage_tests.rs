@@ -17,7 +17,7 @@ fn entry(epoch: u64, lsn: u64) -> Entry {
     Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
-        kind: EntryKind::Command(vec![lsn as u8]),
+        kind: EntryKind::Command(vec![lsn as u8].into()),
     }
 }
 

@@ -39,9 +39,14 @@ pub enum WireError {
     Trailing(usize),
 }
 
-/// Encode an envelope.
+/// Encode an envelope into a buffer sized once: the encoding's length is
+/// computed first, so the bytes are written without a reallocation.
 pub fn encode(envelope: &Envelope) -> Result<Vec<u8>, WireError> {
-    postcard::to_extend(envelope, vec![WIRE_VERSION]).map_err(|e| WireError::Encode(e.to_string()))
+    let size = postcard::experimental::serialized_size(envelope)
+        .map_err(|e| WireError::Encode(e.to_string()))?;
+    let mut buffer = Vec::with_capacity(size.saturating_add(1));
+    buffer.push(WIRE_VERSION);
+    postcard::to_extend(envelope, buffer).map_err(|e| WireError::Encode(e.to_string()))
 }
 
 /// Decode an envelope from exactly `bytes`.

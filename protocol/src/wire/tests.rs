@@ -21,7 +21,7 @@ fn entry() -> impl Strategy<Value = Entry> {
             lsn: Lsn(l),
             kind: match membership {
                 Some(m) => EntryKind::Membership(m),
-                None => data.map_or(EntryKind::Noop, EntryKind::Command),
+                None => data.map_or(EntryKind::Noop, |d| EntryKind::Command(d.into())),
             },
         })
 }

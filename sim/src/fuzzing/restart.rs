@@ -243,7 +243,7 @@ fn shaped_durable(u: &mut Unstructured<'_>) -> arbitrary::Result<Durable> {
         let kind = match byte / 3 % 4 {
             0 => EntryKind::Noop,
             3 => EntryKind::Membership(membership(u8::arbitrary(u)? | 1)),
-            _ => EntryKind::Command(vec![byte]),
+            _ => EntryKind::Command(vec![byte].into()),
         };
         log.push(Entry {
             epoch: Epoch(epoch),

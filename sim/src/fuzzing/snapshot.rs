@@ -365,7 +365,7 @@ impl Sim {
                     .max(1),
                 ),
                 lsn: Lsn(lsn),
-                kind: EntryKind::Command(lsn.to_le_bytes().to_vec()),
+                kind: EntryKind::Command(lsn.to_le_bytes().to_vec().into()),
             })
             .collect();
         let at = &log[(setup.at - 1) as usize];

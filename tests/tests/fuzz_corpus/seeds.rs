@@ -26,7 +26,7 @@ pub(crate) fn envelopes() -> Vec<Envelope> {
         Entry {
             epoch: Epoch(2),
             lsn: Lsn(5),
-            kind: EntryKind::Command(b"x = 1".to_vec()),
+            kind: EntryKind::Command(b"x = 1".to_vec().into()),
         },
     ];
     let messages = vec![
