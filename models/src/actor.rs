@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use steadfast::planted::PlantedBug;
 use steadfast::{
     Config, Epoch, Instant, Lsn, Message, NodeId, Output, Position, ProposalOutcome, ReadDecision,
-    ReadId, ReadRejection, Replica, RequestId, SessionToken,
+    ReadId, ReadRejection, Replica, RequestId, Role, SessionToken,
 };
 use steadfast_sim::host::MemStorage;
 
@@ -121,6 +121,138 @@ pub struct Ghost {
     pub truncated_committed: Option<Position>,
     /// An lsn at which this server applied two different entries.
     pub applied_conflict: Option<Lsn>,
+    /// The first step that moved the epoch backwards.
+    pub epoch_breach: Option<StepViolation>,
+    /// The first step that moved the commit or applied point backwards.
+    pub commit_breach: Option<StepViolation>,
+    /// The first entry applied past the commit point.
+    pub apply_breach: Option<StepViolation>,
+    /// The highest epoch this server ever had (the epoch is durable, so a
+    /// restart must not forget it).
+    pub highest_epoch: Epoch,
+    /// How often its timer has fired, against the model's budget.
+    pub fired: TimersFired,
+}
+
+/// A step that broke one of the step properties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StepViolation {
+    /// The epoch went from `from` down to `to` (across a restart included).
+    EpochBackwards {
+        /// Before the step.
+        from: Epoch,
+        /// After it.
+        to: Epoch,
+    },
+    /// The commit point went from `from` down to `to` while running.
+    CommitBackwards {
+        /// Before the step.
+        from: Lsn,
+        /// After it.
+        to: Lsn,
+    },
+    /// The applied point went from `from` down to `to` while running.
+    AppliedBackwards {
+        /// Before the step.
+        from: Lsn,
+        /// After it.
+        to: Lsn,
+    },
+    /// The entry at `lsn` was applied while the commit point was `commit`.
+    AppliedUncommitted {
+        /// The applied entry.
+        lsn: Lsn,
+        /// The commit point after the step.
+        commit: Lsn,
+    },
+}
+
+impl std::fmt::Display for StepViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepViolation::EpochBackwards { from, to } => {
+                write!(f, "the epoch went back from {from} to {to}")
+            }
+            StepViolation::CommitBackwards { from, to } => {
+                write!(f, "the commit point went back from lsn {from} to {to}")
+            }
+            StepViolation::AppliedBackwards { from, to } => {
+                write!(f, "the applied point went back from lsn {from} to {to}")
+            }
+            StepViolation::AppliedUncommitted { lsn, commit } => {
+                write!(f, "lsn {lsn} was applied with the commit point at {commit}")
+            }
+        }
+    }
+}
+
+/// How many times a server may fire its timer: a structural bound that
+/// keeps the model finite without reference to time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimerBudget {
+    /// Firings while not leading (each starts a pre-vote or an election),
+    /// over the server's whole life.
+    pub elections: u8,
+    /// Firings while leading, per reign (each is a heartbeat round).
+    pub heartbeats: u8,
+}
+
+/// How many times a server's timer has fired.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TimersFired {
+    /// Firings while not leading.
+    pub elections: u8,
+    /// Firings while leading in `reign`.
+    pub heartbeats: u8,
+    /// The epoch the heartbeat count belongs to.
+    pub reign: Epoch,
+}
+
+impl TimersFired {
+    /// True when a timer firing now, in `role` and `epoch`, is within `budget`.
+    fn allowed(&self, budget: TimerBudget, role: Role, epoch: Epoch) -> bool {
+        if role == Role::Leader {
+            let fired = if self.reign == epoch {
+                self.heartbeats
+            } else {
+                0
+            };
+            fired < budget.heartbeats
+        } else {
+            self.elections < budget.elections
+        }
+    }
+
+    /// Count one firing in `role` and `epoch`.
+    fn record(&mut self, role: Role, epoch: Epoch) {
+        if role == Role::Leader {
+            if self.reign != epoch {
+                self.reign = epoch;
+                self.heartbeats = 0;
+            }
+            self.heartbeats = self.heartbeats.saturating_add(1);
+        } else {
+            self.elections = self.elections.saturating_add(1);
+        }
+    }
+}
+
+/// The watermarks the step properties compare across one step.
+#[derive(Clone, Copy, Debug)]
+struct Marks {
+    epoch: Epoch,
+    commit: Lsn,
+    applied: Lsn,
+}
+
+impl Marks {
+    fn of(replica: &Replica) -> Marks {
+        Marks {
+            epoch: replica.epoch(),
+            commit: replica.commit(),
+            applied: replica.applied(),
+        }
+    }
 }
 
 /// A server's host-side storage, and what it keeps across a crash.
@@ -208,13 +340,13 @@ pub fn uses_session(ops: &[ClientOp]) -> bool {
 /// The actors of a replication model.
 #[derive(Clone, Debug)]
 pub enum Node {
-    /// A server hosting a replica with this configuration; timers past
-    /// `time_limit` never fire (this bounds the model).
+    /// A server hosting a replica with this configuration, whose timer
+    /// fires at most as often as `timers` allows (this bounds the model).
     Server {
         /// The replica's configuration.
         config: Config,
-        /// Last deadline a timer may fire at.
-        time_limit: Instant,
+        /// How often its timer may fire.
+        timers: TimerBudget,
         /// A deliberately broken rule the checks must catch (`None` for the
         /// real core).
         planted_bug: Option<PlantedBug>,
@@ -272,6 +404,7 @@ impl Node {
     fn start_server(
         config: &Config,
         planted_bug: Option<PlantedBug>,
+        timers: TimerBudget,
         storage: &Option<Storage>,
         o: &mut Out<Self>,
     ) -> ServerState {
@@ -284,10 +417,17 @@ impl Node {
             Err(e) => panic!("model configuration is invalid: {e}"),
         };
         replica.plant_bug(planted_bug);
-        let state = ServerState { replica, storage };
-        if state.replica.poll_timeout().is_some() {
-            o.set_timer(Tick, model_timeout());
+        let mut state = ServerState { replica, storage };
+        let ghost = &mut state.storage.ghost;
+        if state.replica.epoch() < ghost.highest_epoch {
+            ghost
+                .epoch_breach
+                .get_or_insert(StepViolation::EpochBackwards {
+                    from: ghost.highest_epoch,
+                    to: state.replica.epoch(),
+                });
         }
+        state.arm_timer(timers, o);
         state
     }
 }
@@ -297,7 +437,8 @@ impl ServerState {
     /// through the reference host, then the actor's own part (messages,
     /// client replies, the auditor's notes). A breach of the host contract
     /// is a core bug the models do not explore past: it panics, naming it.
-    fn perform(&mut self, commit_before: Lsn, o: &mut Out<Node>) {
+    fn perform(&mut self, before: Marks, timers: TimerBudget, o: &mut Out<Node>) {
+        let commit_before = before.commit;
         while let Some(output) = self.replica.poll_output() {
             let now = self.now();
             if let Err(breach) = self.storage.host.perform(&mut self.replica, now, &output) {
@@ -321,6 +462,14 @@ impl ServerState {
                 Output::Apply { entries } => {
                     for entry in entries {
                         let ghost = &mut self.storage.ghost;
+                        if entry.lsn > self.replica.commit() {
+                            ghost
+                                .apply_breach
+                                .get_or_insert(StepViolation::AppliedUncommitted {
+                                    lsn: entry.lsn,
+                                    commit: self.replica.commit(),
+                                });
+                        }
                         match ghost.ever_applied.insert(entry.lsn, entry.epoch) {
                             Some(before) if before != entry.epoch => {
                                 ghost.applied_conflict = Some(entry.lsn);
@@ -354,7 +503,48 @@ impl ServerState {
                 | Output::MembershipChanged { .. } => {}
             }
         }
-        if self.replica.poll_timeout().is_some() {
+        self.check_step(before);
+        self.arm_timer(timers, o);
+    }
+
+    /// Record the first step that moved a watermark backwards.
+    fn check_step(&mut self, before: Marks) {
+        let after = Marks::of(&self.replica);
+        let ghost = &mut self.storage.ghost;
+        ghost.highest_epoch = ghost.highest_epoch.max(after.epoch);
+        if after.epoch < before.epoch {
+            ghost
+                .epoch_breach
+                .get_or_insert(StepViolation::EpochBackwards {
+                    from: before.epoch,
+                    to: after.epoch,
+                });
+        }
+        if after.commit < before.commit {
+            ghost
+                .commit_breach
+                .get_or_insert(StepViolation::CommitBackwards {
+                    from: before.commit,
+                    to: after.commit,
+                });
+        } else if after.applied < before.applied {
+            ghost
+                .commit_breach
+                .get_or_insert(StepViolation::AppliedBackwards {
+                    from: before.applied,
+                    to: after.applied,
+                });
+        }
+    }
+
+    /// Arm the timer while the replica has a deadline and the budget allows
+    /// one more firing in its current role; otherwise leave it unarmed, so
+    /// the checker does not explore a firing that changes nothing.
+    fn arm_timer(&self, timers: TimerBudget, o: &mut Out<Node>) {
+        let fired = &self.storage.ghost.fired;
+        if self.replica.poll_timeout().is_some()
+            && fired.allowed(timers, self.replica.role(), self.replica.epoch())
+        {
             o.set_timer(Tick, model_timeout());
         } else {
             o.cancel_timer(Tick);
@@ -415,8 +605,14 @@ impl Actor for Node {
             Node::Server {
                 config,
                 planted_bug,
-                ..
-            } => NodeState::Server(Node::start_server(config, *planted_bug, storage, o)),
+                timers,
+            } => NodeState::Server(Node::start_server(
+                config,
+                *planted_bug,
+                *timers,
+                storage,
+                o,
+            )),
             Node::Client { ops, servers } => NodeState::Client(ClientState {
                 next: 1,
                 awaiting: issue(id, ops, 0, *servers, SessionToken::default(), o),
@@ -427,17 +623,17 @@ impl Actor for Node {
 
     fn on_msg(&self, id: Id, state: &mut Cow<NodeState>, src: Id, msg: Msg, o: &mut Out<Self>) {
         match (self, &**state) {
-            (Node::Server { .. }, NodeState::Server(server)) => {
+            (Node::Server { timers, .. }, NodeState::Server(server)) => {
                 let command = match msg {
                     Msg::Peer(message) => {
                         let mut next = server.clone();
-                        let commit_before = next.replica.commit();
+                        let before = Marks::of(&next.replica);
                         let now = next.now();
                         let from = NodeId(usize::from(src) as u64);
                         if next.replica.handle_message(now, from, message).is_err() {
                             return;
                         }
-                        next.perform(commit_before, o);
+                        next.perform(before, *timers, o);
                         next.storage_save(o);
                         *state = Cow::Owned(NodeState::Server(next));
                         return;
@@ -458,7 +654,7 @@ impl Actor for Node {
                     return;
                 }
                 let mut next = server.clone();
-                let commit_before = next.replica.commit();
+                let before = Marks::of(&next.replica);
                 let now = next.now();
                 let accepted = match command {
                     // Writes and allocations go through the log.
@@ -474,7 +670,7 @@ impl Actor for Node {
                 if !accepted {
                     return;
                 }
-                next.perform(commit_before, o);
+                next.perform(before, *timers, o);
                 next.storage_save(o);
                 *state = Cow::Owned(NodeState::Server(next));
             }
@@ -507,19 +703,24 @@ impl Actor for Node {
     }
 
     fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _timer: &Tick, o: &mut Out<Self>) {
-        let (Node::Server { time_limit, .. }, NodeState::Server(server)) = (self, &**state) else {
+        let (Node::Server { timers, .. }, NodeState::Server(server)) = (self, &**state) else {
             return;
         };
-        let Some(deadline) = server.replica.poll_timeout().filter(|d| d <= time_limit) else {
-            // Past the model's time bound: the timer stays armed and firing
-            // it changes nothing (stateright then treats it as a no-op).
-            o.set_timer(Tick, model_timeout());
+        let (role, epoch) = (server.replica.role(), server.replica.epoch());
+        let Some(deadline) = server
+            .replica
+            .poll_timeout()
+            .filter(|_| server.storage.ghost.fired.allowed(*timers, role, epoch))
+        else {
+            // Out of budget (the timer is not armed then; kept for safety).
+            o.cancel_timer(Tick);
             return;
         };
         let mut next = server.clone();
-        let commit_before = next.replica.commit();
+        let before = Marks::of(&next.replica);
+        next.storage.ghost.fired.record(role, epoch);
         next.replica.handle_timeout(deadline);
-        next.perform(commit_before, o);
+        next.perform(before, *timers, o);
         next.storage_save(o);
         *state = Cow::Owned(NodeState::Server(next));
     }
@@ -555,5 +756,96 @@ fn serve_local_read(
 impl ServerState {
     fn storage_save(&self, o: &mut Out<Node>) {
         o.save(self.storage.durable());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use steadfast::{Config, Replica};
+
+    fn server() -> ServerState {
+        let config = Config::new(NodeId(0), [NodeId(0), NodeId(1), NodeId(2)]);
+        let replica = Replica::new(config, Instant(0)).expect("a valid configuration");
+        ServerState {
+            replica,
+            storage: Storage::default(),
+        }
+    }
+
+    #[test]
+    fn a_step_that_moves_a_watermark_back_is_noted_once() {
+        let mut s = server();
+        s.check_step(Marks::of(&s.replica));
+        assert_eq!(s.storage.ghost, Ghost::default(), "nothing moved");
+        let ahead = Marks {
+            epoch: Epoch(0),
+            commit: Lsn(3),
+            applied: Lsn(0),
+        };
+        s.check_step(ahead);
+        assert_eq!(
+            s.storage.ghost.commit_breach,
+            Some(StepViolation::CommitBackwards {
+                from: Lsn(3),
+                to: Lsn(0)
+            })
+        );
+        let newer = Marks {
+            epoch: Epoch(2),
+            commit: Lsn(5),
+            ..ahead
+        };
+        s.check_step(newer);
+        assert_eq!(
+            s.storage.ghost.commit_breach,
+            Some(StepViolation::CommitBackwards {
+                from: Lsn(3),
+                to: Lsn(0)
+            }),
+            "the first breach is kept"
+        );
+        assert_eq!(
+            s.storage.ghost.epoch_breach,
+            Some(StepViolation::EpochBackwards {
+                from: Epoch(2),
+                to: Epoch(0)
+            }),
+            "an epoch breach is noted even after a commit breach"
+        );
+        assert_eq!(
+            StepViolation::EpochBackwards {
+                from: Epoch(2),
+                to: Epoch(1)
+            }
+            .to_string(),
+            "the epoch went back from e2 to e1"
+        );
+    }
+
+    #[test]
+    fn the_timer_budget_counts_elections_for_life_and_heartbeats_per_reign() {
+        let budget = TimerBudget {
+            elections: 2,
+            heartbeats: 1,
+        };
+        let mut fired = TimersFired::default();
+        for _ in 0..2 {
+            assert!(fired.allowed(budget, Role::Follower, Epoch(0)));
+            fired.record(Role::Follower, Epoch(0));
+        }
+        assert!(!fired.allowed(budget, Role::Candidate, Epoch(1)));
+        let none = TimerBudget {
+            heartbeats: 0,
+            ..budget
+        };
+        assert!(!fired.allowed(none, Role::Leader, Epoch(1)));
+        assert!(fired.allowed(budget, Role::Leader, Epoch(1)));
+        fired.record(Role::Leader, Epoch(1));
+        assert!(!fired.allowed(budget, Role::Leader, Epoch(1)));
+        assert!(
+            fired.allowed(budget, Role::Leader, Epoch(3)),
+            "a new reign has its own heartbeats"
+        );
     }
 }

@@ -17,4 +17,6 @@ pub mod history;
 pub mod model;
 pub mod properties;
 pub mod report;
+pub mod runner;
 pub mod suite;
+pub mod symmetry;

@@ -1,14 +1,14 @@
 //! A replication model: servers running the real replica, register clients,
 //! a faulty network, crashes, and named bounds that keep it finite.
 
-use crate::actor::{ClientOp, Node, NodeState};
+use crate::actor::{ClientOp, Node, NodeState, TimerBudget};
 use crate::history::{record_in, record_out, History};
 use crate::properties::{self as p, Model, State};
 use stateright::actor::{ActorModel, LossyNetwork, Network};
 use stateright::Expectation;
 use std::time::Duration;
 use steadfast::planted::PlantedBug;
-use steadfast::{Config, Durability, ElectionQuorum, Epoch, Instant, NodeId};
+use steadfast::{Config, Durability, ElectionQuorum, Epoch, NodeId};
 
 /// How the model's network misbehaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,15 +39,23 @@ pub struct ReplicationModel {
     pub lossy: bool,
     /// Reordering / duplication.
     pub network: NetworkKind,
-    /// Timers never fire past this model time (bounds elections and heartbeats).
-    pub time_limit_ms: u64,
     /// States with a replica past this epoch are not explored.
     pub max_epoch: u64,
-    /// Only the first `campaigners` servers have timers that fire (so only
-    /// they start elections or lead); the others only follow. A bound that
-    /// keeps failover (two campaigners suffice) while pruning symmetric
-    /// interleavings of concurrent elections.
+    /// Only the first `campaigners` servers may start elections (and so
+    /// lead); the others only follow. With every server a campaigner the
+    /// servers are interchangeable, which symmetry reduction exploits.
     pub campaigners: usize,
+    /// How many times each campaigner's timer may fire while it is not
+    /// leading (each firing starts a pre-vote or an election). Counted over
+    /// the server's whole life, crashes included.
+    pub elections: u8,
+    /// How many times a leader's timer may fire in one reign (each firing
+    /// is a heartbeat round: retransmission, commit propagation, and the
+    /// check-quorum test).
+    pub heartbeats: u8,
+    /// The replica's cap on entries per append (small caps let a leader
+    /// replicate part of its log, which the Figure 8 scenario needs).
+    pub max_entries_per_message: usize,
     /// Pre-vote on/off.
     pub pre_vote: bool,
     /// Check-quorum on/off.
@@ -68,9 +76,11 @@ impl ReplicationModel {
             max_crashes: 1,
             lossy: true,
             network: NetworkKind::Unordered,
-            time_limit_ms: 35,
             max_epoch: 2,
             campaigners: 2,
+            elections: 1,
+            heartbeats: 0,
+            max_entries_per_message: 64,
             pre_vote: false,
             check_quorum: false,
             planted_bug: None,
@@ -114,10 +124,13 @@ impl ReplicationModel {
         let mut config = Config::new(NodeId(index as u64), voters)
             .with_durability(self.durability)
             .with_election_quorum(self.election)
-            .with_seed(index as u64);
+            // The same timeouts on every server, so servers differ only
+            // in their ids (symmetry reduction relies on it).
+            .with_jitter_seed(0);
         config.heartbeat_interval = Duration::from_millis(10);
         config.election_timeout_min = Duration::from_millis(25);
         config.election_timeout_max = Duration::from_millis(35);
+        config.max_entries_per_message = self.max_entries_per_message;
         config.pre_vote = self.pre_vote;
         config.check_quorum = self.check_quorum;
         config
@@ -128,15 +141,17 @@ impl ReplicationModel {
     /// properties that show the model is not vacuous.
     pub fn into_model(self) -> Model {
         let servers = self.servers;
-        let time_limit = Instant(self.time_limit_ms);
         let server_actors: Vec<Node> = (0..servers)
             .map(|i| Node::Server {
                 config: self.config(i),
                 planted_bug: self.planted_bug,
-                time_limit: if i < self.campaigners {
-                    time_limit
-                } else {
-                    Instant(0)
+                timers: TimerBudget {
+                    elections: if i < self.campaigners {
+                        self.elections
+                    } else {
+                        0
+                    },
+                    heartbeats: self.heartbeats,
                 },
             })
             .collect();
@@ -175,6 +190,21 @@ impl ReplicationModel {
                 Expectation::Always,
                 "ReplicaInvariants",
                 p::replica_invariants,
+            )
+            .property(
+                Expectation::Always,
+                "EpochNeverBackwards",
+                p::epoch_never_backwards,
+            )
+            .property(
+                Expectation::Always,
+                "CommitNeverBackwards",
+                p::commit_never_backwards,
+            )
+            .property(
+                Expectation::Always,
+                "AppliesOnlyCommitted",
+                p::applies_only_committed,
             )
             .property(
                 Expectation::Always,

@@ -58,6 +58,27 @@ pub fn replica_invariants(_: &Model, state: &State) -> bool {
     live_servers(state).all(|s| s.replica.check_invariants().is_ok())
 }
 
+/// EpochNeverBackwards (a step property): no server's epoch ever
+/// decreases, restarts included (the epoch is durable). The actor compares
+/// each step's before and after and notes the first breach in the server's
+/// ghost.
+pub fn epoch_never_backwards(_: &Model, state: &State) -> bool {
+    all_servers(state).all(|s| s.storage.ghost.epoch_breach.is_none())
+}
+
+/// CommitNeverBackwards (a step property): while a server runs, neither its
+/// commit point nor its applied point ever decreases. A configuration that
+/// truncates committed entries (`Async` failover) breaks it, and then must.
+pub fn commit_never_backwards(_: &Model, state: &State) -> bool {
+    all_servers(state).all(|s| s.storage.ghost.commit_breach.is_none())
+}
+
+/// AppliesOnlyCommitted (a step property): no server hands its state
+/// machine an entry past its commit point.
+pub fn applies_only_committed(_: &Model, state: &State) -> bool {
+    all_servers(state).all(|s| s.storage.ghost.apply_breach.is_none())
+}
+
 /// LogMatching: the same `(epoch, lsn)` in two logs implies identical prefixes.
 pub fn log_matching(_: &Model, state: &State) -> bool {
     let replicas: Vec<_> = live_servers(state).map(|s| &s.replica).collect();

@@ -3,7 +3,7 @@
 
 use crate::actor::{Msg, NodeState};
 use crate::properties::{Model, State};
-use crate::suite::{Found, Verdict};
+use crate::runner::{Found, Verdict};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Path;
 use steadfast::Role;
@@ -222,7 +222,7 @@ pub fn table(rows: &[Verdict]) -> String {
         let found = match r.found {
             Found::Holds => "holds",
             Found::Violated => "VIOLATED",
-            Found::Incomplete => "incomplete",
+            Found::Stopped => "STOPPED",
         };
         out.push_str(&format!(
             "{:<12} {:<28} {:<34} {:<9} {:<10} {:>10} {:>5} {:>7.1}{}\n",

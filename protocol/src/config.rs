@@ -126,6 +126,38 @@ impl Config {
         }
     }
 
+    /// The seed of this replica's election jitter: [`Config::seed`] mixed
+    /// with the node id, so replicas configured with one seed still draw
+    /// different timeouts.
+    pub fn jitter_seed(&self) -> u64 {
+        self.seed ^ Self::id_mix(self.id)
+    }
+
+    /// Builder: set [`Config::seed`] so that [`Config::jitter_seed`] is
+    /// `jitter_seed`. Replicas built with the same value draw the same
+    /// election timeouts whatever their ids, which makes them
+    /// interchangeable for a model checker's symmetry reduction; a real
+    /// cluster should let the ids tell them apart instead.
+    pub fn with_jitter_seed(self, jitter_seed: u64) -> Config {
+        let seed = jitter_seed ^ Self::id_mix(self.id);
+        Config { seed, ..self }
+    }
+
+    fn id_mix(id: NodeId) -> u64 {
+        id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// This configuration for the node renamed `id`, drawing the same
+    /// jitter: the seed is adjusted so that [`Config::jitter_seed`] stays
+    /// the same (see [`crate::rename`]).
+    pub(crate) fn with_renamed_id(&self, id: NodeId) -> Config {
+        Config {
+            id,
+            seed: self.jitter_seed() ^ Self::id_mix(id),
+            ..self.clone()
+        }
+    }
+
     /// Builder: enable lease reads, assuming clocks drift apart by at most
     /// `max_drift` per minimum election timeout (see [`Config::lease_max_drift`]).
     pub fn with_lease_reads(mut self, max_drift: Duration) -> Config {

@@ -91,6 +91,7 @@ pub mod planted;
 #[cfg(not(feature = "planted-bugs"))]
 mod planted;
 pub mod quorum;
+pub mod rename;
 pub mod replica;
 pub mod rng;
 pub mod session;
@@ -105,6 +106,7 @@ pub use config::{Config, ConfigError};
 pub use durability::{Durability, ElectionQuorum};
 pub use entry::{Entry, EntryKind, HardState, RequestId};
 pub use membership::{Membership, MembershipChange, MembershipError};
+pub use rename::RenameNodes;
 pub use replica::{
     Durable, InputError, MembershipSource, Output, ProposalOutcome, ProposeError, ReadError,
     ReadId, Replica, RestartError, Role, Violation,

@@ -29,6 +29,7 @@
 //! arbitrary bytes with a matching checksum use [`SnapshotBytes::Opaque`].
 
 mod error;
+mod rename;
 mod snapshots;
 
 pub use error::HostError;

@@ -1,7 +1,6 @@
 //! The model checker has teeth: run against a core with a planted bug, a
 //! model that holds for the real core must report a violation.
 
-use std::time::Duration;
 use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 use steadfast_models::actor::ClientOp;
@@ -18,7 +17,6 @@ fn check(bug: Option<PlantedBug>) -> Check {
         family: "broken-core",
         model,
         max_depth: 0,
-        budget: Duration::from_secs(600),
         expect: vec![("NoLostAckedWrites", Expect::Holds)],
         examples: vec!["a write is acknowledged"],
     }

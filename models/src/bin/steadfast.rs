@@ -2,10 +2,42 @@
 
 use clap::{Parser, Subcommand};
 use stateright::Model;
-use std::io::Write;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use steadfast_models::report::table;
-use steadfast_models::suite::{check_name, checks, run, Found, Profile, Verdict};
+use steadfast_models::runner::{run_with, LiveHandle, RunOptions};
+use steadfast_models::suite::{check_name, checks, Found, Profile, Verdict};
+
+/// On Ctrl-C, print what was verified so far (finished checks, and how far
+/// the running one got) and exit with status 130.
+fn on_interrupt(live: LiveHandle, done: Arc<Mutex<Vec<Verdict>>>) {
+    let handler = move || {
+        if let Ok(rows) = done.lock() {
+            if !rows.is_empty() {
+                print!("{}", table(&rows));
+            }
+        }
+        if let Ok(l) = live.lock() {
+            if !l.name.is_empty() {
+                println!(
+                    "interrupted: {} stopped after {} unique states to depth {}; violations found so far: {}",
+                    l.name,
+                    l.unique_states,
+                    l.max_depth,
+                    if l.discovered.is_empty() {
+                        "none".to_string()
+                    } else {
+                        l.discovered.join(", ")
+                    }
+                );
+            }
+        }
+        std::process::exit(130);
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        eprintln!("cannot install the Ctrl-C handler: {e}");
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -31,14 +63,29 @@ enum Command {
         /// Print the verdict table as Markdown (for the README).
         #[arg(long)]
         markdown: bool,
+        /// Stop each check after this many seconds; what it leaves
+        /// undecided is reported as STOPPED (never as a pass) and the run
+        /// exits with status 2. Without it, checks run to the end of their
+        /// structural bounds and the verdicts are the same on any machine.
+        #[arg(long)]
+        max_seconds: Option<u64>,
+        /// Checker threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Explore without symmetry reduction.
+        #[arg(long)]
+        no_symmetry: bool,
         /// Only checks whose family or name starts with one of these.
         models: Vec<String>,
     },
-    /// List the checks and their parameters.
+    /// List the checks and their structural bounds.
     List {
         /// Which profile's bounds to show.
         #[arg(long, default_value = "ci")]
         profile: Profile,
+        /// One JSON object per check.
+        #[arg(long)]
+        json: bool,
     },
     /// Serve stateright's Explorer web UI on one check's model.
     Explore {
@@ -91,7 +138,7 @@ fn markdown(rows: &[Verdict]) -> String {
                     let found = match r.found {
                         Found::Holds => "holds",
                         Found::Violated => "**violated**",
-                        Found::Incomplete => "incomplete",
+                        Found::Stopped => "STOPPED",
                     };
                     if r.ok {
                         found.to_string()
@@ -116,6 +163,9 @@ fn main() -> ExitCode {
             profile,
             json,
             markdown: md,
+            max_seconds,
+            threads,
+            no_symmetry,
             models,
         } => {
             let todo: Vec<_> = checks(profile)
@@ -126,34 +176,54 @@ fn main() -> ExitCode {
                 eprintln!("no check matches {models:?}; see `steadfast list`");
                 return ExitCode::FAILURE;
             }
-            let mut rows = Vec::new();
+            let mut options = RunOptions {
+                max_seconds,
+                symmetry: !no_symmetry,
+                progress: true,
+                ..RunOptions::default()
+            };
+            if let Some(threads) = threads {
+                options.threads = threads;
+            }
+            let live = LiveHandle::default();
+            let done: Arc<Mutex<Vec<Verdict>>> = Arc::default();
+            on_interrupt(Arc::clone(&live), Arc::clone(&done));
+            let started = std::time::Instant::now();
             for (i, check) in todo.iter().enumerate() {
                 let bound = match check.max_depth {
                     0 => "exhaustive".to_string(),
                     d => format!("depth ≤ {d}"),
                 };
-                eprint!(
-                    "[{}/{}] {} ({bound}) ... ",
-                    i + 1,
-                    todo.len(),
-                    check_name(check)
-                );
-                let _ = std::io::stderr().flush();
-                let verdicts = run(check);
+                eprintln!("[{}/{}] {} ({bound})", i + 1, todo.len(), check_name(check));
+                let verdicts = run_with(check, &options, &live);
                 let bad = verdicts.iter().filter(|v| !v.ok).count();
-                eprintln!(
-                    "{} states in {:.1}s{}",
-                    verdicts.first().map_or(0, |v| v.unique_states),
-                    verdicts.first().map_or(0.0, |v| v.seconds),
-                    if bad == 0 {
-                        String::new()
-                    } else {
-                        format!(", {bad} UNEXPECTED")
-                    }
-                );
-                rows.extend(verdicts);
+                if let Some(v) = verdicts.first() {
+                    eprintln!(
+                        "      {} states in {:.1}s ({:.1} CPU-s, {:.0} states per CPU-second{}){}",
+                        v.unique_states,
+                        v.seconds,
+                        v.cpu_seconds,
+                        v.unique_states as f64 / v.cpu_seconds.max(1e-9),
+                        if v.symmetry { ", symmetry" } else { "" },
+                        if bad == 0 {
+                            String::new()
+                        } else {
+                            format!(", {bad} UNEXPECTED")
+                        }
+                    );
+                }
+                if let Ok(mut done) = done.lock() {
+                    done.extend(verdicts);
+                }
             }
-            let failed = rows.iter().filter(|r| !r.ok).count();
+            let rows = done.lock().map(|d| d.clone()).unwrap_or_default();
+            eprintln!(
+                "suite: {} checks in {:.1}s wall",
+                todo.len(),
+                started.elapsed().as_secs_f64()
+            );
+            let stopped = rows.iter().filter(|r| r.found == Found::Stopped).count();
+            let failed = rows.iter().filter(|r| !r.ok).count() - stopped;
             if json {
                 match serde_json::to_string_pretty(&rows) {
                     Ok(text) => println!("{text}"),
@@ -179,34 +249,51 @@ fn main() -> ExitCode {
                     }
                 }
                 println!(
-                    "\n{} results, {} as expected, {} unexpected",
+                    "\n{} results, {} as expected, {} unexpected, {} stopped",
                     rows.len(),
-                    rows.len() - failed,
-                    failed
+                    rows.len() - failed - stopped,
+                    failed,
+                    stopped
                 );
             }
-            if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
+            if failed > 0 {
                 ExitCode::FAILURE
+            } else if stopped > 0 {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
             }
         }
-        Command::List { profile } => {
+        Command::List { profile, json } => {
             for check in checks(profile) {
-                let m = &check.model;
+                let b = check.bounds();
+                if json {
+                    match serde_json::to_string(&b) {
+                        Ok(line) => println!("{line}"),
+                        Err(e) => {
+                            eprintln!("cannot encode the bounds: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                    continue;
+                }
                 println!(
-                    "{:<48} servers={} clients={} crashes={} lossy={} network={:?} time_limit={}ms max_epoch={} campaigners={} depth≤{} budget={}s",
-                    check_name(&check),
-                    m.servers,
-                    m.clients.len(),
-                    m.max_crashes,
-                    m.lossy,
-                    m.network,
-                    m.time_limit_ms,
-                    m.max_epoch,
-                    m.campaigners,
-                    check.max_depth,
-                    check.budget.as_secs()
+                    "{:<52} servers={} campaigners={} elections={} heartbeats={} max_epoch={} writes={} reads={} crashes={} loss={} duplication={} reordering={} entries/msg={} {}{}",
+                    b.name,
+                    b.servers,
+                    b.campaigners,
+                    b.elections_per_replica,
+                    b.heartbeats_per_reign,
+                    b.max_epoch,
+                    b.writes,
+                    b.reads,
+                    b.crashes,
+                    b.loss,
+                    b.duplication,
+                    b.reordering,
+                    b.max_entries_per_message,
+                    b.depth.map_or("exhaustive".to_string(), |d| format!("depth≤{d}")),
+                    if b.symmetry { " symmetry" } else { "" },
                 );
             }
             ExitCode::SUCCESS

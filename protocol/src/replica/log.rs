@@ -20,6 +20,18 @@ pub(crate) struct Log {
     payload_ends: Vec<u64>,
 }
 
+impl crate::rename::RenameNodes for Log {
+    /// Renaming touches only membership entries, whose payload size (8
+    /// bytes per member) it keeps, so the running totals carry over.
+    fn rename_nodes(&self, rename: &dyn Fn(crate::types::NodeId) -> crate::types::NodeId) -> Self {
+        Log {
+            base: self.base,
+            entries: crate::rename::RenameNodes::rename_nodes(&self.entries, rename),
+            payload_ends: self.payload_ends.clone(),
+        }
+    }
+}
+
 impl Log {
     /// A log holding `entries`, which must be consecutive from lsn 1;
     /// entries after the first gap or epoch regression are dropped.

@@ -20,6 +20,7 @@ mod output;
 mod progress;
 mod queries;
 mod reads;
+mod rename;
 mod role_state;
 mod shared;
 mod snapshot;

@@ -27,6 +27,15 @@ impl Incoming {
     }
 }
 
+impl crate::rename::RenameNodes for Incoming {
+    fn rename_nodes(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Self {
+        Incoming {
+            meta: self.meta.rename_nodes(rename),
+            ..self.clone()
+        }
+    }
+}
+
 /// Leader: a snapshot being sent to one follower.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Outgoing {
@@ -37,6 +46,15 @@ pub(super) struct Outgoing {
     outstanding: bool,
     /// The follower confirmed progress since the last heartbeat.
     progressed: bool,
+}
+
+impl crate::rename::RenameNodes for Outgoing {
+    fn rename_nodes(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Self {
+        Outgoing {
+            meta: self.meta.rename_nodes(rename),
+            ..self.clone()
+        }
+    }
 }
 
 /// Reject chunks no correct leader (of `epoch`) would send.

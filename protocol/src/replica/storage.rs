@@ -147,7 +147,7 @@ impl Replica {
         let log = Log::from_parts(base, durable.log);
         debug_assert!(durable.applied >= base.lsn && durable.applied <= log.last().lsn);
         let applied = durable.applied.max(base.lsn).min(log.last().lsn);
-        let rng = SplitMix64::new(config.seed ^ config.id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let rng = SplitMix64::new(config.jitter_seed());
         let mut replica = Replica {
             state: RoleState::Learner,
             membership: base_membership.clone(),

@@ -1,0 +1,286 @@
+//! Running one check: the search (exhaustive depth-first, or breadth-first
+//! to a depth bound), optional symmetry reduction, progress on stderr, an
+//! explicit time limit, and the comparison of what was found with what was
+//! expected.
+//!
+//! Verdicts never depend on the machine: a check runs until its structural
+//! bounds are exhausted. Only `--max-seconds` can cut a search short, and a
+//! property it leaves undecided is reported as [`Found::Stopped`], which is
+//! never a pass.
+
+use crate::properties::Model;
+use crate::suite::{Check, Expect};
+use crate::symmetry::representative;
+use stateright::{Checker, Model as _, Path};
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the checker found for one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Found {
+    /// Explored every state within the bounds, no violation.
+    Holds,
+    /// A violation was found.
+    Violated,
+    /// The search was cut short (`--max-seconds`) before it exhausted the
+    /// bounds or found a violation: nothing was decided.
+    Stopped,
+}
+
+/// How to run the checks (none of it changes a verdict, except that a time
+/// limit can leave one undecided).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Checker threads.
+    pub threads: usize,
+    /// Cut each check after this long (`None`: run to the end of its bounds).
+    pub max_seconds: Option<u64>,
+    /// Reduce by renaming servers (exhaustive checks whose model allows it).
+    pub symmetry: bool,
+    /// Report progress on stderr.
+    pub progress: bool,
+}
+
+impl Default for RunOptions {
+    /// Every core of the machine, no time limit, symmetry on, no progress.
+    fn default() -> RunOptions {
+        RunOptions {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_seconds: None,
+            symmetry: true,
+            progress: false,
+        }
+    }
+}
+
+/// One row of the verdict table.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Verdict {
+    /// Model family.
+    pub model: String,
+    /// Configuration.
+    pub config: String,
+    /// Property.
+    pub property: String,
+    /// Expected outcome.
+    pub expected: String,
+    /// Found outcome.
+    pub found: Found,
+    /// Unique states explored (representatives, with symmetry reduction).
+    pub unique_states: usize,
+    /// Depth reached.
+    pub max_depth: usize,
+    /// Wall-clock seconds for the whole model.
+    pub seconds: f64,
+    /// CPU seconds (all threads) for the whole model.
+    pub cpu_seconds: f64,
+    /// Whether the search was reduced by symmetry.
+    pub symmetry: bool,
+    /// The counterexample (or example), as numbered steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<String>>,
+    /// The same trace as a Mermaid sequence diagram.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mermaid: Option<String>,
+    /// Whether `found` matches `expected`.
+    pub ok: bool,
+}
+
+/// The progress of the check running now, for a report on Ctrl-C.
+#[derive(Clone, Debug, Default)]
+pub struct Live {
+    /// The check's name.
+    pub name: String,
+    /// Unique states so far.
+    pub unique_states: usize,
+    /// Depth so far.
+    pub max_depth: usize,
+    /// Properties already decided by a discovery.
+    pub discovered: Vec<&'static str>,
+}
+
+/// Shared with a Ctrl-C handler: what the running check has verified so far.
+pub type LiveHandle = Arc<Mutex<Live>>;
+
+/// Run one check with `options`, reporting progress into `live`.
+pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<Verdict> {
+    let started = Instant::now();
+    let cpu_started = cpu_seconds();
+    let model: Model = check.model.clone().into_model();
+    let symmetry = options.symmetry && check.max_depth == 0 && check.model.is_symmetric();
+    let mut builder = model.checker().threads(options.threads.max(1));
+    if let Some(limit) = options.max_seconds {
+        builder = builder.timeout(Duration::from_secs(limit));
+    }
+    let name = crate::suite::check_name(check);
+    if let Ok(mut l) = live.lock() {
+        *l = Live {
+            name: name.clone(),
+            ..Live::default()
+        };
+    }
+    if check.max_depth > 0 {
+        let checker = builder.target_max_depth(check.max_depth).spawn_bfs();
+        let checker = watch(checker, options, live, &name, started);
+        verdicts(check, &checker, options, started, cpu_started, false)
+    } else if symmetry {
+        let checker = builder.symmetry_fn(representative).spawn_dfs();
+        let checker = watch(checker, options, live, &name, started);
+        verdicts(check, &checker, options, started, cpu_started, true)
+    } else {
+        let checker = builder.spawn_dfs();
+        let checker = watch(checker, options, live, &name, started);
+        verdicts(check, &checker, options, started, cpu_started, false)
+    }
+}
+
+/// Run one check with the default options and no progress report.
+pub fn run(check: &Check) -> Vec<Verdict> {
+    run_with(check, &RunOptions::default(), &LiveHandle::default())
+}
+
+/// Wait for the checker, reporting progress every few seconds: a redrawn
+/// line on a terminal, plain lines otherwise.
+fn watch<C: Checker<Model>>(
+    mut checker: C,
+    options: &RunOptions,
+    live: &LiveHandle,
+    name: &str,
+    started: Instant,
+) -> C {
+    let terminal = std::io::stderr().is_terminal();
+    let bar = (options.progress && terminal).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(250));
+        bar
+    });
+    let period = if terminal {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(10)
+    };
+    let mut last_report = Instant::now();
+    let mut last_states = 0usize;
+    let handles = checker.handles();
+    while handles.iter().any(|h| !h.is_finished()) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last_report.elapsed() < period {
+            continue;
+        }
+        let unique = checker.unique_state_count();
+        let depth = checker.max_depth();
+        if let Ok(mut l) = live.lock() {
+            l.unique_states = unique;
+            l.max_depth = depth;
+            l.discovered = checker.discoveries().into_keys().collect();
+        }
+        let rate =
+            (unique.saturating_sub(last_states)) as f64 / last_report.elapsed().as_secs_f64();
+        let line = format!(
+            "{name}: {unique} unique states ({} generated), depth {depth}, {rate:.0} states/s, {:.0}s",
+            checker.state_count(),
+            started.elapsed().as_secs_f64()
+        );
+        match &bar {
+            Some(bar) => bar.set_message(line),
+            None if options.progress => eprintln!("  {line}"),
+            None => {}
+        }
+        last_report = Instant::now();
+        last_states = unique;
+    }
+    for handle in handles {
+        // A checker thread that panicked is a model bug (a host-contract
+        // breach names itself in its panic message, already printed).
+        if handle.join().is_err() {
+            eprintln!("{name}: a checker thread panicked");
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    checker
+}
+
+/// CPU seconds this process has used, all threads.
+fn cpu_seconds() -> f64 {
+    cpu_time::ProcessTime::try_now().map_or(0.0, |t| t.as_duration().as_secs_f64())
+}
+
+fn verdicts(
+    check: &Check,
+    checker: &impl Checker<Model>,
+    options: &RunOptions,
+    started: Instant,
+    cpu_started: f64,
+    symmetry: bool,
+) -> Vec<Verdict> {
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_started;
+    // stateright closes the search at the time limit without saying so; a
+    // search that ran that long is taken as cut short.
+    let stopped = options
+        .max_seconds
+        .is_some_and(|limit| seconds >= limit as f64);
+    let unique = checker.unique_state_count();
+    let depth = checker.max_depth();
+    let config = check.model.describe();
+    let model = checker.model();
+    let row = |property: String, expected: &str, found: Found, ok: bool| Verdict {
+        model: check.family.to_string(),
+        config: config.clone(),
+        property,
+        expected: expected.to_string(),
+        found,
+        unique_states: unique,
+        max_depth: depth,
+        seconds,
+        cpu_seconds: cpu,
+        symmetry,
+        trace: None,
+        mermaid: None,
+        ok,
+    };
+    let mut rows = Vec::new();
+    for (property, expect) in &check.expect {
+        let path = checker.discovery(property);
+        let found = match (&path, stopped) {
+            (Some(_), _) => Found::Violated,
+            (None, false) => Found::Holds,
+            (None, true) => Found::Stopped,
+        };
+        let ok = matches!(
+            (expect, found),
+            (Expect::Holds, Found::Holds) | (Expect::Violated, Found::Violated)
+        );
+        let mut verdict = row(
+            property.to_string(),
+            &format!("{expect:?}").to_lowercase(),
+            found,
+            ok,
+        );
+        if let Some(path) = path {
+            let t = crate::report::Trace::new(model, path);
+            verdict.trace = Some(t.steps());
+            verdict.mermaid = Some(t.mermaid());
+        }
+        rows.push(verdict);
+    }
+    for example in &check.examples {
+        let path: Option<Path<_, _>> = checker.discovery(example);
+        let found = match (path.is_some(), stopped) {
+            (true, _) => Found::Holds,
+            (false, false) => Found::Violated,
+            (false, true) => Found::Stopped,
+        };
+        rows.push(row(
+            format!("sometimes: {example}"),
+            "holds",
+            found,
+            found == Found::Holds,
+        ));
+    }
+    rows
+}
