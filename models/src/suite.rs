@@ -463,8 +463,7 @@ mod tests {
     }
 
     /// The follower-read check for `token`, with bounds small enough for a
-    /// unit test: a single campaigner (no failover), explored exhaustively,
-    /// with three heartbeat rounds so followers learn the commit point.
+    /// unit test: a single campaigner (no failover), explored exhaustively.
     fn small_follower_read_check(token: bool) -> Check {
         let mut check = follower_read_checks(Profile::Ci)
             .into_iter()
@@ -475,7 +474,6 @@ mod tests {
             })
             .expect("a follower-read check per token setting");
         check.model.campaigners = 1;
-        check.model.heartbeats = 3;
         check.examples.retain(|e| !e.contains("failover"));
         check
     }
