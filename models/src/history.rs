@@ -10,6 +10,9 @@ use stateright::actor::{Envelope, Id};
 use stateright::semantics::register::{Register, RegisterOp, RegisterRet};
 use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::Arc;
 use steadfast::{Epoch, Message, Position};
 
 /// The model's history.
@@ -31,6 +34,44 @@ pub struct History {
     pub follower_reads: Vec<FollowerRead>,
     /// Follower reads a server refused for good.
     pub rejected_reads: usize,
+}
+
+/// The history as model states hold it: shared between the states that
+/// did not change it, and hashed once, when it was recorded (its [`Hash`]
+/// feeds that 64-bit digest, as [`ServerState`](crate::actor::ServerState)
+/// does). Every state is hashed whole, and few steps record anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    history: Arc<History>,
+    digest: u64,
+}
+
+impl From<History> for Recorded {
+    fn from(history: History) -> Recorded {
+        Recorded {
+            digest: crate::digest::digest(&history),
+            history: Arc::new(history),
+        }
+    }
+}
+
+impl Default for Recorded {
+    fn default() -> Recorded {
+        History::default().into()
+    }
+}
+
+impl Deref for Recorded {
+    type Target = History;
+    fn deref(&self) -> &History {
+        &self.history
+    }
+}
+
+impl Hash for Recorded {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.digest);
+    }
 }
 
 /// A follower read a client accepted, with the session facts the
@@ -70,7 +111,25 @@ impl Default for History {
 
 /// Record invocations (a client's request, counted once although it is sent
 /// to every server) and leadership (appends).
-pub fn record_out(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -> Option<History> {
+pub fn record_out(
+    _: &ReplicationModel,
+    history: &Recorded,
+    env: Envelope<&Msg>,
+) -> Option<Recorded> {
+    history_out(history, env).map(Recorded::from)
+}
+
+/// Record returns (only the reply a client accepts reaches here: replies it
+/// ignores are no-ops and are not recorded) and acknowledged writes.
+pub fn record_in(
+    _: &ReplicationModel,
+    history: &Recorded,
+    env: Envelope<&Msg>,
+) -> Option<Recorded> {
+    history_in(history, env).map(Recorded::from)
+}
+
+fn history_out(history: &History, env: Envelope<&Msg>) -> Option<History> {
     match env.msg {
         Msg::Put { value, .. } if env.dst == Id::from(0) => {
             let mut h = history.clone();
@@ -84,26 +143,27 @@ pub fn record_out(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) 
             let _ = h.linearizability.on_invoke(env.src, RegisterOp::Read);
             Some(h)
         }
-        Msg::Peer(Message::Append { epoch, .. }) => match history.leaders.get(epoch) {
-            Some(&leader) if leader == env.src => None,
-            Some(&leader) => {
-                let mut h = history.clone();
-                h.two_leaders.get_or_insert((*epoch, leader, env.src));
-                Some(h)
-            }
-            None => {
-                let mut h = history.clone();
-                h.leaders.insert(*epoch, env.src);
-                Some(h)
-            }
+        Msg::Peer(message) => match &**message {
+            Message::Append { epoch, .. } => match history.leaders.get(epoch) {
+                Some(&leader) if leader == env.src => None,
+                Some(&leader) => {
+                    let mut h = history.clone();
+                    h.two_leaders.get_or_insert((*epoch, leader, env.src));
+                    Some(h)
+                }
+                None => {
+                    let mut h = history.clone();
+                    h.leaders.insert(*epoch, env.src);
+                    Some(h)
+                }
+            },
+            _ => None,
         },
         _ => None,
     }
 }
 
-/// Record returns (only the reply a client accepts reaches here: replies it
-/// ignores are no-ops and are not recorded) and acknowledged writes.
-pub fn record_in(_: &ReplicationModel, history: &History, env: Envelope<&Msg>) -> Option<History> {
+fn history_in(history: &History, env: Envelope<&Msg>) -> Option<History> {
     match env.msg {
         Msg::PutOk { request, at } => {
             let mut h = history.clone();

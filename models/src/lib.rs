@@ -13,10 +13,14 @@
 
 pub mod actor;
 pub mod command;
+pub mod digest;
+pub mod ghost;
 pub mod history;
 pub mod model;
 pub mod properties;
 pub mod report;
 pub mod runner;
+pub mod server;
 pub mod suite;
 pub mod symmetry;
+pub mod timers;

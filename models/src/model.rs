@@ -2,7 +2,7 @@
 //! a faulty network, crashes, and named bounds that keep it finite.
 
 use crate::actor::{ClientOp, Node, NodeState, TimerBudget};
-use crate::history::{record_in, record_out, History};
+use crate::history::{record_in, record_out, Recorded};
 use crate::properties::{self as p, Model, State};
 use stateright::actor::{ActorModel, LossyNetwork, Network};
 use stateright::Expectation;
@@ -175,7 +175,7 @@ impl ReplicationModel {
         };
         let max_crashes = self.max_crashes;
         let follower_reads = self.has_follower_reads();
-        let model = ActorModel::new(self, History::default())
+        let model = ActorModel::new(self, Recorded::default())
             .actors(server_actors)
             .actors(client_actors)
             .init_network(network)
@@ -286,7 +286,7 @@ fn within_boundary(cfg: &ReplicationModel, state: &State) -> bool {
         .iter()
         .zip(state.crashed.iter())
         .all(|(s, crashed)| match &**s {
-            NodeState::Server(server) => server.replica.epoch() <= Epoch(cfg.max_epoch),
+            NodeState::Server(server) => server.replica().epoch() <= Epoch(cfg.max_epoch),
             NodeState::Client(_) => !crashed,
         })
 }

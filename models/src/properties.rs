@@ -3,16 +3,16 @@
 
 use crate::actor::{Node, NodeState, ServerState};
 use crate::command::register_at;
-use crate::history::{FollowerRead, History};
+use crate::history::{FollowerRead, Recorded};
 use crate::model::ReplicationModel;
 use stateright::actor::{ActorModel, ActorModelState, Id};
 use steadfast::{Entry, Epoch, Lsn, Position, Role};
 use steadfast_sim::harness::log_mismatch;
 
 /// The model type.
-pub type Model = ActorModel<Node, ReplicationModel, History>;
+pub type Model = ActorModel<Node, ReplicationModel, Recorded>;
 /// The model's state type.
-pub type State = ActorModelState<Node, History>;
+pub type State = ActorModelState<Node, Recorded>;
 
 /// Servers that are running (not crashed).
 pub fn live_servers(state: &State) -> impl Iterator<Item = &ServerState> {
@@ -42,8 +42,8 @@ pub fn election_safety(_: &Model, state: &State) -> bool {
         return false;
     }
     let leaders: Vec<_> = live_servers(state)
-        .filter(|s| s.replica.role() == Role::Leader)
-        .map(|s| s.replica.epoch())
+        .filter(|s| s.replica().role() == Role::Leader)
+        .map(|s| s.replica().epoch())
         .collect();
     let mut sorted = leaders.clone();
     sorted.sort();
@@ -55,7 +55,7 @@ pub fn election_safety(_: &Model, state: &State) -> bool {
 /// ([`Replica::check_invariants`](steadfast::Replica::check_invariants)),
 /// evaluated on every state the checker reaches, so after every step.
 pub fn replica_invariants(_: &Model, state: &State) -> bool {
-    live_servers(state).all(|s| s.replica.check_invariants().is_ok())
+    live_servers(state).all(|s| s.replica().check_invariants().is_ok())
 }
 
 /// EpochNeverBackwards (a step property): no server's epoch ever
@@ -63,25 +63,25 @@ pub fn replica_invariants(_: &Model, state: &State) -> bool {
 /// each step's before and after and notes the first breach in the server's
 /// ghost.
 pub fn epoch_never_backwards(_: &Model, state: &State) -> bool {
-    all_servers(state).all(|s| s.storage.ghost.epoch_breach.is_none())
+    all_servers(state).all(|s| s.storage().ghost.epoch_breach.is_none())
 }
 
 /// CommitNeverBackwards (a step property): while a server runs, neither its
 /// commit point nor its applied point ever decreases. A configuration that
 /// truncates committed entries (`Async` failover) breaks it, and then must.
 pub fn commit_never_backwards(_: &Model, state: &State) -> bool {
-    all_servers(state).all(|s| s.storage.ghost.commit_breach.is_none())
+    all_servers(state).all(|s| s.storage().ghost.commit_breach.is_none())
 }
 
 /// AppliesOnlyCommitted (a step property): no server hands its state
 /// machine an entry past its commit point.
 pub fn applies_only_committed(_: &Model, state: &State) -> bool {
-    all_servers(state).all(|s| s.storage.ghost.apply_breach.is_none())
+    all_servers(state).all(|s| s.storage().ghost.apply_breach.is_none())
 }
 
 /// LogMatching: the same `(epoch, lsn)` in two logs implies identical prefixes.
 pub fn log_matching(_: &Model, state: &State) -> bool {
-    let replicas: Vec<_> = live_servers(state).map(|s| &s.replica).collect();
+    let replicas: Vec<_> = live_servers(state).map(|s| s.replica()).collect();
     replicas.iter().enumerate().all(|(i, a)| {
         replicas
             .iter()
@@ -94,11 +94,11 @@ pub fn log_matching(_: &Model, state: &State) -> bool {
 /// of a later epoch.
 pub fn no_lost_acked_writes(_: &Model, state: &State) -> bool {
     live_servers(state)
-        .filter(|s| s.replica.role() == Role::Leader)
+        .filter(|s| s.replica().role() == Role::Leader)
         .all(|leader| {
             state.history.acked.values().all(|at| {
-                at.epoch >= leader.replica.epoch()
-                    || leader.replica.entry(at.lsn).map(Entry::position) == Some(*at)
+                at.epoch >= leader.replica().epoch()
+                    || leader.replica().entry(at.lsn).map(Entry::position) == Some(*at)
             })
         })
 }
@@ -108,19 +108,19 @@ pub fn no_lost_acked_writes(_: &Model, state: &State) -> bool {
 /// superseded one has acknowledged no write the successor lacks.
 pub fn no_split_brain_ack(_: &Model, state: &State) -> bool {
     let leaders: Vec<&ServerState> = live_servers(state)
-        .filter(|s| s.replica.role() == Role::Leader)
+        .filter(|s| s.replica().role() == Role::Leader)
         .collect();
     leaders.iter().all(|old| {
         leaders
             .iter()
-            .filter(|new| new.replica.epoch() > old.replica.epoch())
+            .filter(|new| new.replica().epoch() > old.replica().epoch())
             .all(|new| {
                 state
                     .history
                     .acked
                     .values()
-                    .filter(|at| at.epoch == old.replica.epoch())
-                    .all(|at| new.replica.entry(at.lsn).map(Entry::position) == Some(*at))
+                    .filter(|at| at.epoch == old.replica().epoch())
+                    .all(|at| new.replica().entry(at.lsn).map(Entry::position) == Some(*at))
             })
     })
 }
@@ -131,14 +131,14 @@ pub fn state_machine_safety(_: &Model, state: &State) -> bool {
     let servers: Vec<&ServerState> = all_servers(state).collect();
     if servers
         .iter()
-        .any(|s| s.storage.ghost.applied_conflict.is_some())
+        .any(|s| s.storage().ghost.applied_conflict.is_some())
     {
         return false;
     }
     servers.iter().enumerate().all(|(i, a)| {
         servers.iter().skip(i + 1).all(|b| {
-            a.storage.ghost.ever_applied.iter().all(|(lsn, epoch)| {
-                b.storage
+            a.storage().ghost.ever_applied.iter().all(|(lsn, epoch)| {
+                b.storage()
                     .ghost
                     .ever_applied
                     .get(lsn)
@@ -151,7 +151,7 @@ pub fn state_machine_safety(_: &Model, state: &State) -> bool {
 /// CommittedNeverTruncated: no replica ever truncated an entry it had
 /// committed or applied.
 pub fn committed_never_truncated(_: &Model, state: &State) -> bool {
-    all_servers(state).all(|s| s.storage.ghost.truncated_committed.is_none())
+    all_servers(state).all(|s| s.storage().ghost.truncated_committed.is_none())
 }
 
 /// Linearizable: the clients' history of reads and writes is linearizable.
@@ -180,7 +180,8 @@ pub fn failover_after_ack(_: &Model, state: &State) -> bool {
     let Some(acked_epoch) = state.history.acked.values().map(|p| p.epoch).max() else {
         return false;
     };
-    live_servers(state).any(|s| s.replica.role() == Role::Leader && s.replica.epoch() > acked_epoch)
+    live_servers(state)
+        .any(|s| s.replica().role() == Role::Leader && s.replica().epoch() > acked_epoch)
 }
 
 /// Sometimes: a second epoch gets a leader (a failover happens).
@@ -197,12 +198,7 @@ fn server(state: &State, id: Id) -> Option<&ServerState> {
 
 /// The epoch of the entry server `id` applied at `lsn`, if it applied one.
 fn applied_at(state: &State, id: Id, lsn: Lsn) -> Option<Epoch> {
-    server(state, id)?
-        .storage
-        .ghost
-        .ever_applied
-        .get(&lsn)
-        .copied()
+    server(state, id)?.storage().ghost.ever_applied.get(lsn)
 }
 
 /// True when `read` observed `seen`: it was served at or after `seen.lsn`,
@@ -249,10 +245,10 @@ pub fn consistent_prefix(_: &Model, state: &State) -> bool {
             return false;
         }
         all_servers(state).all(|s| {
-            let applied_here = s.storage.ghost.ever_applied.get(&r.at.lsn);
-            let agrees = applied_here.is_none_or(|e| *e == r.at.epoch);
-            let holds = s.replica.entry(r.at.lsn).map(Entry::position) == Some(r.at);
-            agrees && (!holds || register_at(s.replica.entries(), r.at.lsn) == r.value)
+            let applied_here = s.storage().ghost.ever_applied.get(r.at.lsn);
+            let agrees = applied_here.is_none_or(|e| e == r.at.epoch);
+            let holds = s.replica().entry(r.at.lsn).map(Entry::position) == Some(r.at);
+            agrees && (!holds || register_at(s.replica().entries(), r.at.lsn) == r.value)
         })
     })
 }

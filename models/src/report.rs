@@ -100,7 +100,7 @@ impl Trace {
             .enumerate()
         {
             if let (NodeState::Server(a), NodeState::Server(b)) = (&**a, &**b) {
-                let (ra, rb) = (&a.replica, &b.replica);
+                let (ra, rb) = (&a.replica(), &b.replica());
                 if (ra.role(), ra.epoch()) != (rb.role(), rb.epoch()) && rb.role() != Role::Follower
                 {
                     notes.push(format!("n{i} is now {} of {}", rb.role(), rb.epoch()));
@@ -109,8 +109,8 @@ impl Trace {
                     notes.push(format!("n{i} commits through lsn {}", rb.commit()));
                 }
                 if let (None, Some(p)) = (
-                    &a.storage.ghost.truncated_committed,
-                    &b.storage.ghost.truncated_committed,
+                    &a.storage().ghost.truncated_committed,
+                    &b.storage().ghost.truncated_committed,
                 ) {
                     notes.push(format!("n{i} truncates committed entry {p}"));
                 }

@@ -18,8 +18,8 @@
 //! are (their bytes encode memberships under a checksum), which costs
 //! reduction, never soundness.
 
-use crate::actor::{Msg, NodeState, ServerState, Storage};
-use crate::history::History;
+use crate::actor::{Msg, NodeState, Saved, ServerState, Storage};
+use crate::history::{History, Recorded};
 use crate::model::ReplicationModel;
 use crate::properties::State;
 use stateright::actor::Id;
@@ -76,17 +76,22 @@ fn renamed_representative(state: &State) -> Option<State> {
     let mut next = state.clone();
     for old in 0..state.actor_states.len() {
         let new = to(old);
+        next.actor_storages[new] = None;
         next.actor_states[new] = Arc::new(match &*state.actor_states[old] {
-            NodeState::Server(server) => NodeState::Server(rename_server(server, &rename)?),
+            NodeState::Server(server) => {
+                let renamed = rename_server(server, &rename)?;
+                // The saved storage is the server's own (see `Saved`).
+                if let Some(Saved(saved)) = &state.actor_storages[old] {
+                    debug_assert_eq!(**saved, *server.storage(), "saved storage is the server's");
+                    next.actor_storages[new] = Some(renamed.saved());
+                }
+                NodeState::Server(renamed)
+            }
             client @ NodeState::Client(_) => client.clone(),
         });
         next.timers_set[new] = state.timers_set[old].clone();
         next.random_choices[new] = state.random_choices[old].clone();
         next.crashed[new] = state.crashed[old];
-        next.actor_storages[new] = match &state.actor_storages[old] {
-            Some(storage) => Some(rename_storage(storage, &rename)?),
-            None => None,
-        };
     }
     next.network = state.network.rewrite(&plan);
     next.history = rename_history(&state.history, &|id| plan.rewrite(&id));
@@ -94,24 +99,21 @@ fn renamed_representative(state: &State) -> Option<State> {
 }
 
 /// False when some server's storage or some message in flight holds
-/// snapshot bytes.
+/// snapshot bytes. (Saved storage is a server's own, see `Saved`.)
 fn renamable(state: &State) -> bool {
-    let snapshot_free = |storage: &Storage| storage.host.renamed(&|n| n).is_some();
     state.actor_states.iter().all(|s| match &**s {
-        NodeState::Server(server) => snapshot_free(&server.storage),
+        NodeState::Server(server) => !server.storage().host.holds_snapshot_bytes(),
         NodeState::Client(_) => true,
-    }) && state.actor_storages.iter().flatten().all(snapshot_free)
-        && !state
-            .network
-            .iter_all()
-            .any(|env| matches!(env.msg, Msg::Peer(Message::InstallSnapshot { .. })))
+    }) && !state.network.iter_all().any(
+        |env| matches!(&env.msg, Msg::Peer(m) if matches!(**m, Message::InstallSnapshot { .. })),
+    )
 }
 
 /// What distinguishes server `index` without naming ids: its replica's
 /// role, epoch, log positions, commit and applied points, the auditor's
 /// notes, and whether it is down or has a timer armed.
 fn summary(server: &ServerState, state: &State, index: usize) -> u64 {
-    let replica = &server.replica;
+    let replica = &server.replica();
     let mut h = DefaultHasher::new();
     replica.role().hash(&mut h);
     replica.epoch().hash(&mut h);
@@ -121,17 +123,17 @@ fn summary(server: &ServerState, state: &State, index: usize) -> u64 {
     for entry in replica.entries() {
         entry.position().hash(&mut h);
     }
-    server.storage.ghost.hash(&mut h);
+    server.storage().ghost.hash(&mut h);
     state.crashed[index].hash(&mut h);
     state.timers_set[index].hash(&mut h);
     h.finish()
 }
 
 fn rename_server(server: &ServerState, rename: &dyn Fn(NodeId) -> NodeId) -> Option<ServerState> {
-    Some(ServerState {
-        replica: server.replica.rename_nodes(rename),
-        storage: rename_storage(&server.storage, rename)?,
-    })
+    Some(ServerState::new(
+        server.replica().rename_nodes(rename),
+        Arc::new(rename_storage(server.storage(), rename)?),
+    ))
 }
 
 fn rename_storage(storage: &Storage, rename: &dyn Fn(NodeId) -> NodeId) -> Option<Storage> {
@@ -141,7 +143,7 @@ fn rename_storage(storage: &Storage, rename: &dyn Fn(NodeId) -> NodeId) -> Optio
     })
 }
 
-fn rename_history(history: &History, rename: &dyn Fn(Id) -> Id) -> History {
+fn rename_history(history: &History, rename: &dyn Fn(Id) -> Id) -> Recorded {
     History {
         leaders: history
             .leaders
@@ -161,6 +163,7 @@ fn rename_history(history: &History, rename: &dyn Fn(Id) -> Id) -> History {
             .collect(),
         ..history.clone()
     }
+    .into()
 }
 
 impl Rewrite<Id> for Msg {
@@ -168,9 +171,9 @@ impl Rewrite<Id> for Msg {
     /// metadata); client messages carry no server ids.
     fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
         match self {
-            Msg::Peer(message) => Msg::Peer(message.rename_nodes(&|n| {
+            Msg::Peer(message) => Msg::Peer(Arc::new(message.rename_nodes(&|n| {
                 NodeId(usize::from(plan.rewrite(&Id::from(n.0 as usize))) as u64)
-            })),
+            }))),
             other => other.clone(),
         }
     }

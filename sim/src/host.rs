@@ -28,6 +28,7 @@
 //! up to the snapshot's position. Adversarial tests whose peers send
 //! arbitrary bytes with a matching checksum use [`SnapshotBytes::Opaque`].
 
+mod digest;
 mod error;
 mod rename;
 mod snapshots;

@@ -6,6 +6,7 @@ mod batching;
 mod candidate_state;
 mod failover;
 mod follower;
+mod hashing;
 mod inputs;
 mod invariants;
 #[cfg(test)]
@@ -42,6 +43,7 @@ use crate::wire::Message;
 use log::Log;
 use role_state::RoleState;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// One replica of a leader-based replicated log: a pure, deterministic state
 /// machine in the style of `quinn-proto`'s `Connection`.
@@ -183,10 +185,12 @@ use std::collections::VecDeque;
 /// restart every invariant holds, those about the durable state included.
 ///
 /// The whole state is `Clone + Eq + Hash + Debug`, so a model checker can
-/// store and compare replicas.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// store and compare replicas. The configuration, fixed for a replica's
+/// life, is shared between clones, and hashing leaves it out (see the
+/// `Hash` impl).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replica {
-    config: Config,
+    config: Arc<Config>,
     hard: HardState,
     log: Log,
     /// The role, with the state that exists only in it.

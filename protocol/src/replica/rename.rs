@@ -7,6 +7,7 @@ use super::role_state::RoleState;
 use super::Replica;
 use crate::rename::RenameNodes;
 use crate::types::NodeId;
+use std::sync::Arc;
 
 impl RenameNodes for Replica {
     /// The replica as it would be had every node carried the renamed id
@@ -14,7 +15,7 @@ impl RenameNodes for Replica {
     /// memberships, snapshots, role state and queued outputs.
     fn rename_nodes(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Self {
         Replica {
-            config: self.config.rename_nodes(rename),
+            config: Arc::new(self.config.rename_nodes(rename)),
             hard: self.hard.rename_nodes(rename),
             log: self.log.rename_nodes(rename),
             state: self.state.rename_nodes(rename),

@@ -11,6 +11,7 @@ use crate::membership::Membership;
 use crate::rng::SplitMix64;
 use crate::types::{Instant, Lsn, Position};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Check `durable` as [`Replica::restart`] promises: everything a correct
 /// host writes passes, and whatever fails is named.
@@ -174,7 +175,7 @@ impl Replica {
             due: Default::default(),
             #[cfg(feature = "planted-bugs")]
             planted_bug: None,
-            config,
+            config: Arc::new(config),
         };
         replica.recompute_membership();
         replica.state = RoleState::following(replica.is_voter());

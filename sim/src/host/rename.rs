@@ -17,6 +17,12 @@ impl RenameNodes for StorageOp {
 }
 
 impl MemStorage {
+    /// True while it holds a snapshot or part of an incoming one, whose
+    /// bytes [`renamed`](Self::renamed) cannot rewrite.
+    pub fn holds_snapshot_bytes(&self) -> bool {
+        self.snapshot.is_some() || !self.staging.is_empty() || self.staging_of.is_some()
+    }
+
     /// This storage with every node id renamed (see [`RenameNodes`]): the
     /// vote, memberships in the log, queued writes and the state machine.
     /// `None` while it holds a snapshot or part of one: snapshot bytes
@@ -24,7 +30,7 @@ impl MemStorage {
     /// cannot be renamed in place, and a checker must then explore the
     /// state as it is.
     pub fn renamed(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Option<MemStorage> {
-        if self.snapshot.is_some() || !self.staging.is_empty() || self.staging_of.is_some() {
+        if self.holds_snapshot_bytes() {
             return None;
         }
         Some(MemStorage {
