@@ -50,7 +50,7 @@ fn entries_show_position_and_payload() {
     let conf = Entry {
         epoch: Epoch(3),
         lsn: Lsn(8),
-        kind: EntryKind::Membership(members(&[1, 2], &[4])),
+        kind: EntryKind::Membership(Box::new(members(&[1, 2], &[4]))),
     };
     assert_eq!(conf.to_string(), "e3/8 conf voters=(n1,n2) learners=(n4)");
 }
@@ -160,7 +160,7 @@ fn timeout_now_and_snapshot_messages() {
     );
     let chunk = Message::InstallSnapshot {
         epoch: Epoch(3),
-        snapshot: meta(),
+        snapshot: Box::new(meta()),
         offset: 0,
         data: vec![0; 48],
         done: true,
@@ -293,7 +293,7 @@ fn snapshot_outputs() {
         "ReceiveSnapshotChunk snap=e2/9 offset=0 len=16"
     );
     let install = Output::InstallSnapshot {
-        snapshot: meta(),
+        snapshot: Box::new(meta()),
         replaced: vec![pos(1, 8)],
     };
     assert_eq!(

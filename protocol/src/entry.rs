@@ -35,7 +35,9 @@ pub enum EntryKind {
     /// The cluster's membership from this entry on (a single-server change
     /// proposed with [`Replica::propose_membership`](crate::Replica::propose_membership)).
     /// It takes effect on every replica as soon as the replica appends it.
-    Membership(Membership),
+    /// Boxed: membership changes are rare, and an unboxed membership
+    /// would make every entry as large as two sets.
+    Membership(Box<Membership>),
 }
 
 /// An arbitrary command payload: drawn as a `Vec<u8>` would be, so fuzz
@@ -98,4 +100,29 @@ pub struct HardState {
     pub epoch: Epoch,
     /// The candidate this replica voted for in `epoch`, if any.
     pub voted_for: Option<NodeId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry is as large as its largest kind, and logs hold millions
+    /// of them: the rare membership change is boxed so that an entry is a
+    /// command's size (and so are the messages and outputs that move them).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn entries_messages_and_outputs_stay_small() {
+        use std::mem::size_of;
+        assert!(size_of::<Entry>() <= 56, "{}", size_of::<Entry>());
+        assert!(
+            size_of::<crate::Message>() <= 64,
+            "{}",
+            size_of::<crate::Message>()
+        );
+        assert!(
+            size_of::<crate::Output>() <= 72,
+            "{}",
+            size_of::<crate::Output>()
+        );
+    }
 }

@@ -2,9 +2,9 @@
 //! vote tally, read-index (heartbeat round) confirmation and check-quorum.
 //!
 //! Pure functions over what a replica knows; none of them allocates. Voter
-//! sets are small, so the `k`-th highest value is found by counting, for each
-//! value, how many values reach it (quadratic in the number of voters, with
-//! no sorting and no buffer).
+//! sets are small, so the `k`-th highest value is found by sorting the
+//! values in a fixed buffer on the stack (by counting, for each value, how
+//! many reach it, past [`SORTED_ON_STACK`] values).
 
 use crate::durability::{Durability, ElectionQuorum};
 use crate::types::Lsn;
@@ -39,7 +39,38 @@ impl QuorumSizes {
 /// The `k`-th highest of `values` (`k` counted from 1): the highest value
 /// that at least `k` of them reach. `None` when fewer than `k` values are
 /// given; the highest value when `k` is 0.
+///
+/// Up to [`SORTED_ON_STACK`] values (every realistic voter set) are sorted in a
+/// buffer on the stack, in one pass over `values`; more are counted.
 pub fn kth_highest<T, I>(values: I, k: usize) -> Option<T>
+where
+    T: Ord + Copy,
+    I: Iterator<Item = T> + Clone,
+{
+    // Descending; `None` past the values held.
+    let mut sorted: [Option<T>; SORTED_ON_STACK] = [None; SORTED_ON_STACK];
+    for (len, value) in values.clone().enumerate() {
+        if len == SORTED_ON_STACK {
+            return kth_highest_by_counting(values, k);
+        }
+        let mut i = len;
+        while i > 0 && sorted.get(i - 1).copied().flatten() < Some(value) {
+            sorted.swap(i - 1, i);
+            i -= 1;
+        }
+        if let Some(slot) = sorted.get_mut(i) {
+            *slot = Some(value);
+        }
+    }
+    sorted.get(k.saturating_sub(1)).copied().flatten()
+}
+
+/// How many values [`kth_highest`] sorts on the stack.
+pub const SORTED_ON_STACK: usize = 16;
+
+/// [`kth_highest`] for any number of values: for each value, count how
+/// many values reach it (quadratic, with no buffer).
+fn kth_highest_by_counting<T, I>(values: I, k: usize) -> Option<T>
 where
     T: Ord + Copy,
     I: Iterator<Item = T> + Clone,
@@ -151,6 +182,31 @@ mod tests {
                     kth_highest(values.iter().copied(), k),
                     sorted_kth(values, k),
                     "{values:?} k={k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kth_highest_past_the_stack_buffer_matches_sorting() {
+        let values: Vec<u64> = (0..40).map(|i| (i * 7919) % 23).collect();
+        for n in [
+            SORTED_ON_STACK - 1,
+            SORTED_ON_STACK,
+            SORTED_ON_STACK + 1,
+            values.len(),
+        ] {
+            let values = &values[..n];
+            for k in 0..=n + 1 {
+                assert_eq!(
+                    kth_highest(values.iter().copied(), k),
+                    sorted_kth(values, k),
+                    "{n} values, k={k}"
+                );
+                assert_eq!(
+                    kth_highest_by_counting(values.iter().copied(), k),
+                    sorted_kth(values, k),
+                    "counting, {n} values, k={k}"
                 );
             }
         }

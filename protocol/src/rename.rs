@@ -85,7 +85,7 @@ impl RenameNodes for Entry {
     fn rename_nodes(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Self {
         match &self.kind {
             EntryKind::Membership(membership) => Entry {
-                kind: EntryKind::Membership(membership.rename_nodes(rename)),
+                kind: EntryKind::Membership(Box::new(membership.rename_nodes(rename))),
                 ..*self
             },
             EntryKind::Noop | EntryKind::Command(_) => self.clone(),
@@ -135,7 +135,7 @@ impl RenameNodes for Message {
                 done,
             } => Message::InstallSnapshot {
                 epoch: *epoch,
-                snapshot: snapshot.rename_nodes(rename),
+                snapshot: Box::new(snapshot.rename_nodes(rename)),
                 offset: *offset,
                 data: data.clone(),
                 done: *done,
@@ -227,7 +227,7 @@ impl RenameNodes for Output {
                 max_len: *max_len,
             },
             Output::InstallSnapshot { snapshot, replaced } => Output::InstallSnapshot {
-                snapshot: snapshot.rename_nodes(rename),
+                snapshot: Box::new(snapshot.rename_nodes(rename)),
                 replaced: replaced.clone(),
             },
             Output::MembershipChanged { membership } => Output::MembershipChanged {
@@ -274,7 +274,7 @@ mod tests {
             entries: vec![Entry {
                 epoch: Epoch(2),
                 lsn: Lsn(1),
-                kind: EntryKind::Membership(Membership::new([NodeId(0)], [NodeId(2)])),
+                kind: EntryKind::Membership(Box::new(Membership::new([NodeId(0)], [NodeId(2)]))),
             }],
             commit: Lsn(0),
             round: 1,
@@ -284,7 +284,7 @@ mod tests {
         };
         assert_eq!(
             entries[0].kind,
-            EntryKind::Membership(Membership::new([NodeId(1)], [NodeId(2)]))
+            EntryKind::Membership(Box::new(Membership::new([NodeId(1)], [NodeId(2)])))
         );
     }
 

@@ -23,12 +23,12 @@ pub fn log_of_epochs(epochs: &[u64]) -> Vec<Entry> {
 pub fn one_chunk_snapshot(epoch: Epoch, position: Position, state: &[u8]) -> Message {
     Message::InstallSnapshot {
         epoch,
-        snapshot: SnapshotMeta {
+        snapshot: Box::new(SnapshotMeta {
             position,
             membership: Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
             size: state.len() as u64,
             checksum: crc32c::crc32c(state),
-        },
+        }),
         offset: 0,
         data: state.to_vec(),
         done: true,

@@ -287,7 +287,7 @@ impl MemStorage {
                 data,
             } => self.stage(*snapshot, *offset, data),
             Output::InstallSnapshot { snapshot, replaced } => {
-                self.install(snapshot.clone(), replaced)?;
+                self.install(SnapshotMeta::clone(snapshot), replaced)?;
                 let durable = self.log.last().map_or(snapshot.position, Entry::position);
                 replica.handle_persisted(now, durable);
                 Ok(())

@@ -374,7 +374,7 @@ fn a_staged_snapshot_installs_and_survives_a_crash() {
     perform_all(&mut follower, &mut core, chunks(pos(1, 3), &stored.bytes)).unwrap();
     assert_eq!(follower.staged_bytes(), stored.bytes);
     let install = Output::InstallSnapshot {
-        snapshot: stored.meta.clone(),
+        snapshot: Box::new(stored.meta.clone()),
         replaced: vec![pos(1, 1)],
     };
     follower.perform(&mut core, NOW, &install).unwrap();
@@ -443,7 +443,7 @@ fn an_install_of_anything_but_the_staged_snapshot_is_detected() {
         storage
     };
     let install = |meta| Output::InstallSnapshot {
-        snapshot: meta,
+        snapshot: Box::new(meta),
         replaced: Vec::new(),
     };
     let mut core = Recorder::default();
@@ -499,7 +499,7 @@ fn opaque_snapshots_install_any_bytes_and_the_state_machine_goes_on_after_them()
     let mut core = Recorder::default();
     perform_all(&mut storage, &mut core, chunks(pos(2, 5), &bytes)).unwrap();
     let install = Output::InstallSnapshot {
-        snapshot: meta(pos(2, 5), &bytes),
+        snapshot: Box::new(meta(pos(2, 5), &bytes)),
         replaced: Vec::new(),
     };
     storage.perform(&mut core, NOW, &install).unwrap();

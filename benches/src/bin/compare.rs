@@ -9,7 +9,8 @@
 //! applied per CPU-second of this thread and the allocations per entry
 //! (counted by this binary's global allocator); then one line with the
 //! ratio steadfast / raft-rs of the two figures taken in this run.
-//! `--only W1` runs one workload (the scaling table runs W1 alone).
+//! `--only W1` runs one workload (the scaling table runs W1 alone);
+//! `--lib steadfast` (or `raft-rs`) runs one library, for a profiler.
 
 use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -105,8 +106,12 @@ fn run_cluster<C: Cluster>(mut cluster: C, workload: Workload, n: u64) -> Measur
     m
 }
 
-fn print(workload: &str, n: u64, ours: Measurement, theirs: Measurement) {
+/// One line per library measured, then (when both were) the ratios.
+fn print(workload: &str, n: u64, ours: Option<Measurement>, theirs: Option<Measurement>) {
     for (lib, m) in [("steadfast", ours), ("raft-rs", theirs)] {
+        let Some(m) = m else {
+            continue;
+        };
         println!(
             "{}",
             json!({
@@ -119,6 +124,9 @@ fn print(workload: &str, n: u64, ours: Measurement, theirs: Measurement) {
             })
         );
     }
+    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        return;
+    };
     println!(
         "{}",
         json!({
@@ -133,12 +141,15 @@ fn print(workload: &str, n: u64, ours: Measurement, theirs: Measurement) {
 struct Args {
     n: u64,
     only: Option<String>,
+    /// Run one library only (for profiling): `steadfast` or `raft-rs`.
+    lib: Option<String>,
 }
 
 fn parse_args() -> Args {
     let mut args = Args {
         n: 200_000,
         only: None,
+        lib: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -150,6 +161,13 @@ fn parse_args() -> Args {
                     .unwrap_or_else(|_| usage(&format!("--n needs a count, got {value:?}")));
             }
             "--only" => args.only = it.next(),
+            "--lib" => {
+                let lib = it.next().unwrap_or_default();
+                if lib != "steadfast" && lib != "raft-rs" {
+                    usage(&format!("--lib takes steadfast or raft-rs, got {lib:?}"));
+                }
+                args.lib = Some(lib);
+            }
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other:?}")),
         }
@@ -161,13 +179,15 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("compare: {problem}");
     }
-    eprintln!("usage: compare [--n ENTRIES] [--only W1|W2|W1c|W2c|W4]");
+    eprintln!("usage: compare [--n ENTRIES] [--only W1|W2|W1c|W2c|W4] [--lib steadfast|raft-rs]");
     std::process::exit(2);
 }
 
 fn main() {
     let args = parse_args();
     let wanted = |name: &str| args.only.as_deref().is_none_or(|only| only == name);
+    let ours = args.lib.as_deref().is_none_or(|lib| lib == "steadfast");
+    let theirs = args.lib.as_deref().is_none_or(|lib| lib == "raft-rs");
     // Warm-up, unmeasured: page in code and allocator arenas for both.
     let warm = args.n.clamp(1, 2_000);
     let _ = run_cluster(SteadfastCluster::new(), ALL[0], warm);
@@ -176,25 +196,29 @@ fn main() {
         if !wanted(workload.name) {
             continue;
         }
-        let ours = run_cluster(SteadfastCluster::new(), workload, args.n);
-        let theirs = run_cluster(RaftCluster::new(), workload, args.n);
-        print(workload.name, args.n, ours, theirs);
+        let a = ours.then(|| run_cluster(SteadfastCluster::new(), workload, args.n));
+        let b = theirs.then(|| run_cluster(RaftCluster::new(), workload, args.n));
+        print(workload.name, args.n, a, b);
     }
     if wanted("W4") {
         let iterations = (args.n / W4_ENTRIES).max(1);
         let entries = iterations * W4_ENTRIES;
         let envelope = steadfast_append();
-        let ours = measure(entries, || {
-            for _ in 0..iterations {
-                std::hint::black_box(steadfast_round_trip(std::hint::black_box(&envelope)));
-            }
+        let a = ours.then(|| {
+            measure(entries, || {
+                for _ in 0..iterations {
+                    std::hint::black_box(steadfast_round_trip(std::hint::black_box(&envelope)));
+                }
+            })
         });
         let message = raft_append();
-        let theirs = measure(entries, || {
-            for _ in 0..iterations {
-                std::hint::black_box(raft_round_trip(std::hint::black_box(&message)));
-            }
+        let b = theirs.then(|| {
+            measure(entries, || {
+                for _ in 0..iterations {
+                    std::hint::black_box(raft_round_trip(std::hint::black_box(&message)));
+                }
+            })
         });
-        print("W4", entries, ours, theirs);
+        print("W4", entries, a, b);
     }
 }

@@ -212,6 +212,15 @@ pub enum Violation {
         /// The log's last lsn.
         last: Lsn,
     },
+    /// A leader's pending proposals are listed by increasing lsn (replies
+    /// are sent from the front as the commit point passes them).
+    #[error("pending-ordered: a pending proposal at lsn {lsn} follows one at lsn {previous}")]
+    PendingOutOfOrder {
+        /// Its lsn.
+        lsn: Lsn,
+        /// The lsn of the proposal listed before it.
+        previous: Lsn,
+    },
     /// A leadership transfer targets a voting peer.
     #[error(
         "transfer-target: leadership is being transferred to {target}, which is not a voting peer"
@@ -490,7 +499,12 @@ impl Replica {
                 size: Some(out.meta.size),
             });
         }
-        for &lsn in leader.pending.keys() {
+        let mut previous = None;
+        for &(lsn, _) in &leader.pending {
+            if let Some(previous) = previous.filter(|&p| lsn <= p) {
+                return Err(Violation::PendingOutOfOrder { lsn, previous });
+            }
+            previous = Some(lsn);
             let epoch = self.log.epoch_at(lsn);
             if lsn <= self.commit || lsn > last || epoch != Some(self.hard.epoch) {
                 return Err(Violation::BadPendingProposal {

@@ -360,7 +360,7 @@ fn pending_proposal_already_committed() {
     let mut replica = leader_with_writes();
     let (commit, last, epoch) = (replica.commit, replica.log.last().lsn, replica.hard.epoch);
     if let Some(leader) = replica.leading_mut() {
-        leader.pending.insert(Lsn(1), RequestId(9));
+        leader.pending.push_front((Lsn(1), RequestId(9)));
     }
     assert_violation(
         &replica,
@@ -376,6 +376,29 @@ fn pending_proposal_already_committed() {
             "lsn 1",
             &format!("commit {commit}"),
             &format!("last {last}"),
+        ],
+    );
+}
+
+#[test]
+fn pending_proposals_out_of_order() {
+    let mut replica = leader_with_writes();
+    let now = replica.now;
+    let third = replica.propose(now, RequestId(3), b"c".to_vec()).unwrap();
+    let fourth = replica.propose(now, RequestId(4), b"d".to_vec()).unwrap();
+    if let Some(leader) = replica.leading_mut() {
+        leader.pending.swap(0, 1);
+    }
+    assert_violation(
+        &replica,
+        Violation::PendingOutOfOrder {
+            lsn: third.lsn,
+            previous: fourth.lsn,
+        },
+        "pending-ordered",
+        &[
+            &format!("lsn {}", third.lsn),
+            &format!("lsn {}", fourth.lsn),
         ],
     );
 }

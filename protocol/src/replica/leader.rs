@@ -96,10 +96,11 @@ impl Replica {
         Ok(leader.transfer.take().map(|t| t.target))
     }
 
-    /// A proposal for `request` was appended at `lsn`: reply once it commits.
+    /// A proposal for `request` was appended at `lsn` (after every pending
+    /// one: the leader's log only grows): reply once it commits.
     pub(super) fn record_pending(&mut self, lsn: Lsn, request: RequestId) {
         if let Some(leader) = self.leading_mut() {
-            leader.pending.insert(lsn, request);
+            leader.pending.push_back((lsn, request));
         }
     }
 
@@ -315,11 +316,11 @@ impl Replica {
         self.apply_committed();
         let epoch = self.hard.epoch;
         if let RoleState::Leader(leader) = &mut self.state {
-            while let Some(first) = leader.pending.first_entry() {
-                if *first.key() > candidate {
+            while let Some(&(lsn, request)) = leader.pending.front() {
+                if lsn > candidate {
                     break;
                 }
-                let (lsn, request) = first.remove_entry();
+                leader.pending.pop_front();
                 self.outputs.push_back(Output::Reply {
                     request,
                     outcome: ProposalOutcome::Committed(Position::new(epoch, lsn)),

@@ -8,7 +8,7 @@ use super::reads::LeaderReads;
 use super::snapshot::Outgoing;
 use crate::entry::RequestId;
 use crate::types::{Instant, Lsn, NodeId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// A planned hand-over of leadership in progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,8 +26,10 @@ pub(super) struct Transfer {
 pub(super) struct LeaderState {
     /// Every other member's progress (voters and learners).
     pub(super) progress: BTreeMap<NodeId, Progress>,
-    /// Client proposals appended in this reign and not yet committed.
-    pub(super) pending: BTreeMap<Lsn, RequestId>,
+    /// Client proposals appended in this reign and not yet committed, by
+    /// increasing lsn (a leader only appends, so they arrive in order and
+    /// commit from the front).
+    pub(super) pending: VecDeque<(Lsn, RequestId)>,
     /// A leadership transfer in progress.
     pub(super) transfer: Option<Transfer>,
     /// Snapshot transfers to followers in `ReplicationState::Snapshot`.
@@ -56,7 +58,7 @@ impl LeaderState {
                 .into_iter()
                 .map(|peer| (peer, Progress::new(last)))
                 .collect(),
-            pending: BTreeMap::new(),
+            pending: VecDeque::new(),
             transfer: None,
             outgoing: BTreeMap::new(),
             reads: LeaderReads::default(),

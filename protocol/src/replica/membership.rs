@@ -49,7 +49,7 @@ impl Replica {
                 });
             }
         }
-        let position = self.append_own(EntryKind::Membership(next));
+        let position = self.append_own(EntryKind::Membership(Box::new(next)));
         self.record_pending(position.lsn, request);
         self.recompute_membership();
         self.replicate_to_peers(false);

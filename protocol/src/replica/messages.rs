@@ -110,7 +110,7 @@ impl Replica {
                 data,
                 done,
                 ..
-            } => self.handle_install_snapshot(from, snapshot, offset, data, done),
+            } => self.handle_install_snapshot(from, *snapshot, offset, data, done),
             Message::InstallSnapshotResponse {
                 snapshot,
                 next_offset,

@@ -170,8 +170,9 @@ pub enum Output {
     /// after the position are kept (an earlier `Truncated` removed any that
     /// conflicted, with every entry the snapshot's history cannot hold).
     InstallSnapshot {
-        /// The installed snapshot.
-        snapshot: SnapshotMeta,
+        /// The installed snapshot. Boxed: installs are rare, and every
+        /// output is as large as its largest kind.
+        snapshot: Box<SnapshotMeta>,
         /// The positions of the entries at or below the snapshot's position
         /// this replica held but had not applied, which the install deletes
         /// without reporting them `Truncated` (those the snapshot's history

@@ -185,7 +185,7 @@ impl Replica {
         let done = offset + len == meta.size;
         let message = Message::InstallSnapshot {
             epoch: self.hard.epoch,
-            snapshot: meta,
+            snapshot: Box::new(meta),
             offset,
             data,
             done,
@@ -426,7 +426,7 @@ impl Replica {
         self.verified = self.verified.max(position.lsn);
         self.snapshot = Some(meta.clone());
         self.outputs.push_back(Output::InstallSnapshot {
-            snapshot: meta,
+            snapshot: Box::new(meta),
             replaced,
         });
         self.recompute_membership();

@@ -253,7 +253,7 @@ fn membership_entry(epoch: u64, lsn: u64, membership: Membership) -> Entry {
     Entry {
         epoch: Epoch(epoch),
         lsn: Lsn(lsn),
-        kind: EntryKind::Membership(membership),
+        kind: EntryKind::Membership(Box::new(membership)),
     }
 }
 

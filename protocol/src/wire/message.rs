@@ -72,8 +72,10 @@ pub enum Message {
     InstallSnapshot {
         /// The leader's epoch.
         epoch: Epoch,
-        /// Which snapshot (position, membership, size, checksum).
-        snapshot: SnapshotMeta,
+        /// Which snapshot (position, membership, size, checksum). Boxed:
+        /// snapshot chunks are rare, and every message is as large as its
+        /// largest kind.
+        snapshot: Box<SnapshotMeta>,
         /// Where `data` starts in the snapshot's bytes.
         offset: u64,
         /// The bytes at `offset` (at most `Config::max_snapshot_chunk_bytes`).

@@ -20,7 +20,7 @@ fn entry() -> impl Strategy<Value = Entry> {
             epoch: Epoch(e),
             lsn: Lsn(l),
             kind: match membership {
-                Some(m) => EntryKind::Membership(m),
+                Some(m) => EntryKind::Membership(Box::new(m)),
                 None => data.map_or(EntryKind::Noop, |d| EntryKind::Command(d.into())),
             },
         })
@@ -110,7 +110,7 @@ fn message() -> impl Strategy<Value = Message> {
             .prop_map(|(epoch, snapshot, offset, data, done)| {
                 Message::InstallSnapshot {
                     epoch,
-                    snapshot,
+                    snapshot: Box::new(snapshot),
                     offset,
                     data,
                     done,

@@ -242,7 +242,7 @@ fn shaped_durable(u: &mut Unstructured<'_>) -> arbitrary::Result<Durable> {
         }
         let kind = match byte / 3 % 4 {
             0 => EntryKind::Noop,
-            3 => EntryKind::Membership(membership(u8::arbitrary(u)? | 1)),
+            3 => EntryKind::Membership(Box::new(membership(u8::arbitrary(u)? | 1))),
             _ => EntryKind::Command(vec![byte].into()),
         };
         log.push(Entry {
@@ -327,7 +327,7 @@ fn corrupt(durable: &mut Durable, u: &mut Unstructured<'_>) -> arbitrary::Result
             );
             match (&mut durable.snapshot, op & 0x10 != 0) {
                 (Some(snapshot), true) => snapshot.membership = malformed,
-                _ if len > 0 => durable.log[i].kind = EntryKind::Membership(malformed),
+                _ if len > 0 => durable.log[i].kind = EntryKind::Membership(Box::new(malformed)),
                 _ => {}
             }
         }

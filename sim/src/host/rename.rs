@@ -59,7 +59,7 @@ mod tests {
             log: vec![Entry {
                 epoch: Epoch(1),
                 lsn: Lsn(1),
-                kind: EntryKind::Membership(Membership::new([NodeId(0), NodeId(1)], [])),
+                kind: EntryKind::Membership(Box::new(Membership::new([NodeId(0), NodeId(1)], []))),
             }],
             ..MemStorage::default()
         };
@@ -67,7 +67,7 @@ mod tests {
         assert_eq!(renamed.hard.voted_for, Some(NodeId(2)));
         assert_eq!(
             renamed.log[0].kind,
-            EntryKind::Membership(Membership::new([NodeId(2), NodeId(1)], []))
+            EntryKind::Membership(Box::new(Membership::new([NodeId(2), NodeId(1)], [])))
         );
         assert_eq!(
             renamed.renamed(&swap),

@@ -269,12 +269,12 @@ fn follower_in_epoch(epoch: Epoch) -> Replica {
 fn chunk(epoch: Epoch, bytes: &[u8], checksum: u32) -> Message {
     Message::InstallSnapshot {
         epoch,
-        snapshot: SnapshotMeta {
+        snapshot: Box::new(SnapshotMeta {
             position: Position::new(Epoch(1), Lsn(7)),
             membership: Membership::new([NodeId(1), NodeId(2), NodeId(3)], []),
             size: bytes.len() as u64,
             checksum,
-        },
+        }),
         offset: 0,
         data: bytes.to_vec(),
         done: true,
@@ -535,7 +535,7 @@ fn snapshots_and_appends_a_restart_would_refuse_are_refused() {
         entries: vec![Entry {
             epoch: Epoch(3),
             lsn: Lsn(1),
-            kind: steadfast::EntryKind::Membership(both),
+            kind: steadfast::EntryKind::Membership(Box::new(both)),
         }],
         commit: Lsn(0),
         round: 0,

@@ -172,13 +172,13 @@ impl Sim {
             && before.commit().max(before.log_start().lsn) < snapshot.position.lsn;
         let end = *offset + data.len() as u64;
         let (clean, advanced) = match self.clean.take() {
-            Some((meta, next)) if honest && meta == *snapshot && *offset < next => {
+            Some((meta, next)) if honest && meta == **snapshot && *offset < next => {
                 (Some((meta, next)), false)
             }
-            Some((meta, next)) if honest && meta == *snapshot && *offset == next => {
+            Some((meta, next)) if honest && meta == **snapshot && *offset == next => {
                 (Some((meta, end)), true)
             }
-            _ if fresh => (Some((snapshot.clone(), end)), true),
+            _ if fresh => (Some((SnapshotMeta::clone(snapshot), end)), true),
             _ => (None, false),
         };
         self.clean = clean;
@@ -259,7 +259,7 @@ impl Sim {
             } else if crc32c::crc32c(&staged) == meta.checksum {
                 self.staged = None;
                 expected.push(Output::InstallSnapshot {
-                    snapshot: meta.clone(),
+                    snapshot: Box::new(meta.clone()),
                     replaced: replaced_by(before, position),
                 });
                 meta.size

@@ -39,7 +39,7 @@ impl Sim {
         }
         let message = Message::InstallSnapshot {
             epoch,
-            snapshot: t.meta,
+            snapshot: Box::new(t.meta),
             offset,
             data,
             done: end == size,
@@ -103,7 +103,7 @@ impl Sim {
         };
         let message = Message::InstallSnapshot {
             epoch,
-            snapshot: meta,
+            snapshot: Box::new(meta),
             offset,
             data,
             done,

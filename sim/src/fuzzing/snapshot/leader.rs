@@ -188,7 +188,7 @@ impl Sim {
                 let meta = self.taken.iter().find(|t| t.meta.position == snapshot).map(|t| t.meta.clone());
                 let message = Message::InstallSnapshot {
                     epoch: before.epoch(),
-                    snapshot: meta.unwrap_or_else(|| self.fail("node 1 sends a snapshot its host never took")),
+                    snapshot: Box::new(meta.unwrap_or_else(|| self.fail("node 1 sends a snapshot its host never took"))),
                     offset,
                     data,
                     done: offset + len == size,

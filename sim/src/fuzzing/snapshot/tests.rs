@@ -76,7 +76,7 @@ fn a_core_that_never_installs_an_honest_transfer_is_noticed() {
     let truth = sim.taken[0].clone();
     let chunk = Message::InstallSnapshot {
         epoch: before.epoch(),
-        snapshot: truth.meta.clone(),
+        snapshot: Box::new(truth.meta.clone()),
         offset: 0,
         data: truth.bytes.clone(),
         done: true,
@@ -101,7 +101,7 @@ fn a_host_told_to_install_bytes_that_do_not_match_is_noticed() {
     meta.checksum ^= 1;
     let message = panics(|| {
         sim.perform(Output::InstallSnapshot {
-            snapshot: meta,
+            snapshot: Box::new(meta),
             replaced: Vec::new(),
         });
     });
