@@ -6,6 +6,8 @@ use crate::history::{record_in, record_out, Recorded};
 use crate::properties::{self as p, Model, State};
 use stateright::actor::{ActorModel, LossyNetwork, Network};
 use stateright::Expectation;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use steadfast::planted::PlantedBug;
 use steadfast::{Config, Durability, ElectionQuorum, Epoch, NodeId};
@@ -62,6 +64,45 @@ pub struct ReplicationModel {
     pub check_quorum: bool,
     /// A deliberately planted core bug (for showing the checker catches it).
     pub planted_bug: Option<PlantedBug>,
+    /// Raised to cut a search short (`--max-seconds`): from then on no new
+    /// state is within the model's boundary, so the search drains. Not a
+    /// bound: a run it stopped reports `STOPPED`, never a verdict.
+    pub stop: StopFlag,
+}
+
+/// A flag a runner raises to stop a search. It takes no part in comparing
+/// or hashing models (every flag is equal to every other).
+#[derive(Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// Stop the search.
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True once raised.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for StopFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StopFlag({})", self.is_raised())
+    }
+}
+
+impl PartialEq for StopFlag {
+    fn eq(&self, _: &StopFlag) -> bool {
+        true
+    }
+}
+
+impl Eq for StopFlag {}
+
+impl std::hash::Hash for StopFlag {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl ReplicationModel {
@@ -84,6 +125,7 @@ impl ReplicationModel {
             pre_vote: false,
             check_quorum: false,
             planted_bug: None,
+            stop: StopFlag::default(),
         }
     }
 
@@ -277,16 +319,18 @@ impl ReplicationModel {
     }
 }
 
-/// Keep the model finite: no replica past `max_epoch`. Clients never crash
+/// Keep the model finite: no replica past `max_epoch`; and nothing new once
+/// the run is stopped. Clients never crash
 /// (a restarted client would re-issue a request the history still has in
 /// flight; client crashes are not what these models are about).
 fn within_boundary(cfg: &ReplicationModel, state: &State) -> bool {
-    state
-        .actor_states
-        .iter()
-        .zip(state.crashed.iter())
-        .all(|(s, crashed)| match &**s {
-            NodeState::Server(server) => server.replica().epoch() <= Epoch(cfg.max_epoch),
-            NodeState::Client(_) => !crashed,
-        })
+    !cfg.stop.is_raised()
+        && state
+            .actor_states
+            .iter()
+            .zip(state.crashed.iter())
+            .all(|(s, crashed)| match &**s {
+                NodeState::Server(server) => server.replica().epoch() <= Epoch(cfg.max_epoch),
+                NodeState::Client(_) => !crashed,
+            })
 }

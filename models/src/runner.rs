@@ -8,6 +8,7 @@
 //! property it leaves undecided is reported as [`Found::Stopped`], which is
 //! never a pass.
 
+use crate::model::{ReplicationModel, StopFlag};
 use crate::properties::Model;
 use crate::suite::{Check, Expect};
 use crate::symmetry::representative;
@@ -106,15 +107,24 @@ pub type LiveHandle = Arc<Mutex<Live>>;
 
 /// Run one check with `options`, reporting progress into `live`.
 pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<Verdict> {
+    let name = crate::suite::check_name(check);
     let started = Instant::now();
     let cpu_started = cpu_seconds();
-    let model: Model = check.model.clone().into_model();
-    let symmetry = options.symmetry && check.max_depth == 0 && check.model.is_symmetric();
-    let mut builder = model.checker().threads(options.threads.max(1));
-    if let Some(limit) = options.max_seconds {
-        builder = builder.timeout(Duration::from_secs(limit));
+    let stop = StopFlag::default();
+    let model: Model = ReplicationModel {
+        stop: stop.clone(),
+        ..check.model.clone()
     }
-    let name = crate::suite::check_name(check);
+    .into_model();
+    let symmetry = options.symmetry && check.max_depth == 0 && check.model.is_symmetric();
+    let builder = model.checker().threads(options.threads.max(1));
+    let watching = Watching {
+        options,
+        live,
+        name: &name,
+        started,
+        stop: &stop,
+    };
     if let Ok(mut l) = live.lock() {
         *l = Live {
             name: name.clone(),
@@ -123,16 +133,16 @@ pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<V
     }
     if check.max_depth > 0 {
         let checker = builder.target_max_depth(check.max_depth).spawn_bfs();
-        let checker = watch(checker, options, live, &name, started);
-        verdicts(check, &checker, options, started, cpu_started, false)
+        let checker = watching.watch(checker);
+        verdicts(check, &checker, &stop, started, cpu_started, false)
     } else if symmetry {
         let checker = builder.symmetry_fn(representative).spawn_dfs();
-        let checker = watch(checker, options, live, &name, started);
-        verdicts(check, &checker, options, started, cpu_started, true)
+        let checker = watching.watch(checker);
+        verdicts(check, &checker, &stop, started, cpu_started, true)
     } else {
         let checker = builder.spawn_dfs();
-        let checker = watch(checker, options, live, &name, started);
-        verdicts(check, &checker, options, started, cpu_started, false)
+        let checker = watching.watch(checker);
+        verdicts(check, &checker, &stop, started, cpu_started, false)
     }
 }
 
@@ -141,67 +151,87 @@ pub fn run(check: &Check) -> Vec<Verdict> {
     run_with(check, &RunOptions::default(), &LiveHandle::default())
 }
 
-/// Wait for the checker, reporting progress every few seconds: a redrawn
-/// line on a terminal, plain lines otherwise.
-fn watch<C: Checker<Model>>(
-    mut checker: C,
-    options: &RunOptions,
-    live: &LiveHandle,
-    name: &str,
+/// What watches a running check.
+struct Watching<'a> {
+    options: &'a RunOptions,
+    live: &'a LiveHandle,
+    name: &'a str,
     started: Instant,
-) -> C {
-    let terminal = std::io::stderr().is_terminal();
-    let bar = (options.progress && terminal).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(250));
-        bar
-    });
-    let period = if terminal {
-        Duration::from_millis(500)
-    } else {
-        Duration::from_secs(10)
-    };
-    let mut last_report = Instant::now();
-    let mut last_states = 0usize;
-    let handles = checker.handles();
-    while handles.iter().any(|h| !h.is_finished()) {
-        std::thread::sleep(Duration::from_millis(100));
-        if last_report.elapsed() < period {
-            continue;
-        }
-        let unique = checker.unique_state_count();
-        let depth = checker.max_depth();
-        if let Ok(mut l) = live.lock() {
-            l.unique_states = unique;
-            l.max_depth = depth;
-            l.discovered = checker.discoveries().into_keys().collect();
-        }
-        let rate =
-            (unique.saturating_sub(last_states)) as f64 / last_report.elapsed().as_secs_f64();
-        let line = format!(
+    stop: &'a StopFlag,
+}
+
+impl Watching<'_> {
+    /// Wait for the checker, reporting progress every few seconds (a redrawn
+    /// line on a terminal, plain lines otherwise), and stop it at the time
+    /// limit. (stateright's own timeout is only seen by a thread that runs out
+    /// of work, which a depth-first search may never do.)
+    fn watch<C: Checker<Model>>(&self, mut checker: C) -> C {
+        let Watching {
+            options,
+            live,
+            name,
+            started,
+            stop,
+        } = *self;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (options.progress && terminal).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        });
+        let period = if terminal {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(10)
+        };
+        let mut last_report = Instant::now();
+        let mut last_states = 0usize;
+        let handles = checker.handles();
+        while handles.iter().any(|h| !h.is_finished()) {
+            std::thread::sleep(Duration::from_millis(100));
+            if options
+                .max_seconds
+                .is_some_and(|limit| started.elapsed() >= Duration::from_secs(limit))
+            {
+                stop.raise();
+            }
+            if last_report.elapsed() < period {
+                continue;
+            }
+            let unique = checker.unique_state_count();
+            let depth = checker.max_depth();
+            if let Ok(mut l) = live.lock() {
+                l.unique_states = unique;
+                l.max_depth = depth;
+                l.discovered = checker.discoveries().into_keys().collect();
+            }
+            let rate =
+                (unique.saturating_sub(last_states)) as f64 / last_report.elapsed().as_secs_f64();
+            let line = format!(
             "{name}: {unique} unique states ({} generated), depth {depth}, {rate:.0} states/s, {:.0}s",
             checker.state_count(),
             started.elapsed().as_secs_f64()
         );
-        match &bar {
-            Some(bar) => bar.set_message(line),
-            None if options.progress => eprintln!("  {line}"),
-            None => {}
+            match &bar {
+                Some(bar) => bar.set_message(line),
+                None if options.progress => eprintln!("  {line}"),
+                None => {}
+            }
+            last_report = Instant::now();
+            last_states = unique;
         }
-        last_report = Instant::now();
-        last_states = unique;
-    }
-    for handle in handles {
-        // A checker thread that panicked is a model bug (a host-contract
-        // breach names itself in its panic message, already printed).
-        if handle.join().is_err() {
-            eprintln!("{name}: a checker thread panicked");
+        for handle in handles {
+            // A checker thread that panicked is a model bug (a host-contract
+            // breach names itself in its panic message, already printed).
+            if handle.join().is_err() {
+                eprintln!("{name}: a checker thread panicked");
+            }
         }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        checker
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    checker
 }
 
 /// CPU seconds this process has used, all threads.
@@ -212,18 +242,14 @@ fn cpu_seconds() -> f64 {
 fn verdicts(
     check: &Check,
     checker: &impl Checker<Model>,
-    options: &RunOptions,
+    stop: &StopFlag,
     started: Instant,
     cpu_started: f64,
     symmetry: bool,
 ) -> Vec<Verdict> {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_started;
-    // stateright closes the search at the time limit without saying so; a
-    // search that ran that long is taken as cut short.
-    let stopped = options
-        .max_seconds
-        .is_some_and(|limit| seconds >= limit as f64);
+    let stopped = stop.is_raised();
     let unique = checker.unique_state_count();
     let depth = checker.max_depth();
     let config = check.model.describe();
