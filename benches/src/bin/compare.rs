@@ -20,6 +20,10 @@
 //! entries, interleaved (each run in its own process), and reports the
 //! median ratio of the per-entry CPU cost at 1M to that at 10k.
 //!
+//! Each child fixes glibc's `mmap` threshold first (see
+//! `steadfast_bench::heap`), so that neither library's cost depends on
+//! what the other freed before it; `--default-heap` leaves it dynamic.
+//!
 //! `--only W1` runs one workload; `--lib steadfast` (or `raft-rs`) one
 //! library, for a profiler (`perf record` follows the child processes).
 
@@ -32,6 +36,7 @@ use steadfast_bench::codec::{
     raft_append, raft_round_trip, steadfast_append, steadfast_round_trip, W4_ENTRIES,
 };
 use steadfast_bench::cpu::thread_cpu_time;
+use steadfast_bench::heap::fix_mmap_threshold;
 use steadfast_bench::raft_cluster::RaftCluster;
 use steadfast_bench::steadfast_cluster::SteadfastCluster;
 use steadfast_bench::workload::{Cluster, Workload, ALL};
@@ -155,7 +160,10 @@ fn run_one(lib: &str, workload: &str, n: u64) -> Measurement {
 /// The child: warm both libraries up on a small run of `workload`
 /// (unmeasured: it pages in code and allocator arenas), then measure each
 /// in `libs`' order, one line per library.
-fn child(workload: &str, n: u64, libs: &[String]) {
+fn child(workload: &str, n: u64, libs: &[String], default_heap: bool) {
+    if !default_heap && !fix_mmap_threshold() {
+        eprintln!("compare: could not fix the mmap threshold; the heap is glibc's default");
+    }
     let warm = n.clamp(1, 2_000);
     for lib in libs {
         let _ = run_one(lib, workload, warm);
@@ -175,11 +183,16 @@ fn child(workload: &str, n: u64, libs: &[String]) {
 }
 
 /// Run one child process: `workload` at `n` entries on `libs`, in order.
-fn spawn(workload: &str, n: u64, libs: &[&str]) -> Vec<(String, Measurement)> {
+fn spawn(args: &Args, workload: &str, n: u64, libs: &[&str]) -> Vec<(String, Measurement)> {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("compare: own path: {e}"));
-    let output = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(["--child", workload, "--n", &n.to_string(), "--lib"])
-        .arg(libs.join(","))
+        .arg(libs.join(","));
+    if args.default_heap {
+        command.arg("--default-heap");
+    }
+    let output = command
         .stderr(std::process::Stdio::inherit())
         .output()
         .unwrap_or_else(|e| panic!("compare: could not run a child: {e}"));
@@ -256,7 +269,7 @@ fn compare(args: &Args) {
             order.reverse();
         }
         for (workload, tally) in workloads.iter().zip(&mut tallies) {
-            let results = spawn(workload, args.n, &order);
+            let results = spawn(args, workload, args.n, &order);
             let mut rates = [None, None];
             for (lib, m) in &results {
                 let i = usize::from(lib != "steadfast");
@@ -347,8 +360,8 @@ const FLAT_LARGE: u64 = 1_000_000;
 const FLAT_SMALL_RUNS: usize = 5;
 
 /// Steadfast's W1 CPU nanoseconds per entry at `n`, in a fresh child.
-fn w1_cost(n: u64, rep: u64) -> f64 {
-    let (_, m) = spawn("W1", n, &["steadfast"])
+fn w1_cost(args: &Args, n: u64, rep: u64) -> f64 {
+    let (_, m) = spawn(args, "W1", n, &["steadfast"])
         .pop()
         .unwrap_or_else(|| panic!("compare: the W1 child printed nothing"));
     let ns = m.cpu.as_secs_f64() * 1e9 / m.entries.max(1) as f64;
@@ -375,13 +388,13 @@ fn flatness(args: &Args) {
         let large_before = if small_first {
             None
         } else {
-            Some(w1_cost(FLAT_LARGE, rep))
+            Some(w1_cost(args, FLAT_LARGE, rep))
         };
         let small: Vec<f64> = (0..FLAT_SMALL_RUNS)
-            .map(|_| w1_cost(FLAT_SMALL, rep))
+            .map(|_| w1_cost(args, FLAT_SMALL, rep))
             .collect();
         let small = median(&small);
-        let large = large_before.unwrap_or_else(|| w1_cost(FLAT_LARGE, rep));
+        let large = large_before.unwrap_or_else(|| w1_cost(args, FLAT_LARGE, rep));
         costs[0].push(small);
         costs[1].push(large);
         ratios.push(large / small.max(1e-9));
@@ -414,6 +427,8 @@ struct Args {
     /// a child: the libraries to run, in order, comma-separated.
     lib: Option<String>,
     flatness: bool,
+    /// Leave glibc's `mmap` threshold dynamic (see `steadfast_bench::heap`).
+    default_heap: bool,
     /// Internal: run this workload in this process (the parent's child).
     child: Option<String>,
 }
@@ -425,6 +440,7 @@ fn parse_args() -> Args {
         only: None,
         lib: None,
         flatness: false,
+        default_heap: false,
         child: None,
     };
     let count = |value: Option<String>, flag: &str| -> u64 {
@@ -447,6 +463,7 @@ fn parse_args() -> Args {
             }
             "--lib" => args.lib = it.next(),
             "--flatness" => args.flatness = true,
+            "--default-heap" => args.default_heap = true,
             "--child" => args.child = it.next(),
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other:?}")),
@@ -475,7 +492,7 @@ fn usage(problem: &str) -> ! {
         eprintln!("compare: {problem}");
     }
     eprintln!(
-        "usage: compare [--n ENTRIES] [--reps R] [--only W1|W2|W1c|W2c|W4] [--lib steadfast|raft-rs]\n       compare --flatness [--reps R]"
+        "usage: compare [--n ENTRIES] [--reps R] [--only W1|W2|W1c|W2c|W4] [--lib steadfast|raft-rs] [--default-heap]\n       compare --flatness [--reps R] [--default-heap]"
     );
     std::process::exit(2);
 }
@@ -490,7 +507,7 @@ fn main() {
             .split(',')
             .map(String::from)
             .collect();
-        child(workload, args.n, &libs);
+        child(workload, args.n, &libs, args.default_heap);
     } else if args.flatness {
         flatness(&args);
     } else {
