@@ -514,3 +514,16 @@ fn main() {
         compare(&args);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{median, min_max};
+
+    #[test]
+    fn medians_and_ranges() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+        assert_eq!(min_max(&[2.0, 0.5, 1.5]), (0.5, 2.0));
+    }
+}
