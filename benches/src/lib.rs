@@ -11,13 +11,16 @@
 //!   W2 (batches of 64), each optionally compacting every 1,024 entries;
 //! - [`steadfast_cluster`] and [`raft_cluster`]: the two hosts;
 //! - [`codec`]: W4, encode and decode of a 64-entry append;
-//! - [`cpu`]: the CPU time of the calling thread.
+//! - [`cpu`]: the CPU time of the calling thread;
+//! - [`heap`]: glibc's `mmap` threshold, fixed so that no run inherits
+//!   another's allocator state.
 //!
 //! The comparison binary (`compare`) adds a counting allocator; the
 //! criterion benches under `benches/` time the same code paths.
 
 pub mod codec;
 pub mod cpu;
+pub mod heap;
 pub mod raft_cluster;
 pub mod steadfast_cluster;
 pub mod workload;
