@@ -1,11 +1,21 @@
 //! The 64-bit digests model states cache for their largest parts.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
-/// The digest of `value`: aHash with fixed keys, fast on the many small
-/// writes a derived `Hash` makes, and the same in every run.
+/// aHash with fixed keys: fast on the many small writes a derived `Hash`
+/// makes, and the same in every run.
+fn keys() -> ahash::RandomState {
+    ahash::RandomState::with_seeds(0x5eed, 0xfa57, 0xde1a, 0x7e11)
+}
+
+/// The digest of `value`.
 pub fn digest<T: Hash + ?Sized>(value: &T) -> u64 {
-    ahash::RandomState::with_seeds(0x5eed, 0xfa57, 0xde1a, 0x7e11).hash_one(value)
+    keys().hash_one(value)
+}
+
+/// A hasher to feed a digest piece by piece.
+pub fn hasher() -> impl std::hash::Hasher {
+    keys().build_hasher()
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::model::ReplicationModel;
 use crate::properties::State;
 use stateright::actor::Id;
 use stateright::{Rewrite, RewritePlan};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use steadfast::{Message, NodeId, RenameNodes};
 
@@ -39,7 +39,8 @@ impl ReplicationModel {
 }
 
 /// The representative of `state`'s class of renamed states (see the
-/// module documentation), or `state` itself when it holds snapshots.
+/// module documentation): `state` itself when its servers are already in
+/// order, or when it holds snapshots.
 pub fn representative(state: &State) -> State {
     renamed_representative(state).unwrap_or_else(|| state.clone())
 }
@@ -65,6 +66,10 @@ fn renamed_representative(state: &State) -> Option<State> {
         .collect();
     let plan = RewritePlan::<Id, _>::from_values_to_sort(&keys);
     let to = |i: usize| usize::from(plan.rewrite(&Id::from(i)));
+    if (0..keys.len()).all(|i| to(i) == i) {
+        // Already in order: the state is its own representative.
+        return None;
+    }
     let rename = |n: NodeId| {
         let i = n.0 as usize;
         if i < servers {
@@ -114,7 +119,7 @@ fn renamable(state: &State) -> bool {
 /// notes, and whether it is down or has a timer armed.
 fn summary(server: &ServerState, state: &State, index: usize) -> u64 {
     let replica = &server.replica();
-    let mut h = DefaultHasher::new();
+    let mut h = crate::digest::hasher();
     replica.role().hash(&mut h);
     replica.epoch().hash(&mut h);
     replica.commit().hash(&mut h);

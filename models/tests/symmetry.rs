@@ -14,8 +14,21 @@ use steadfast_models::suite::{check_name, Check, Expect};
 /// one write; with `bug`, votes are granted without the up-to-date check,
 /// so the write an `Async` leader acknowledged alone can be lost.
 fn small(durability: Durability, network: NetworkKind, bug: Option<PlantedBug>) -> Check {
-    let mut model = ReplicationModel::new(2, durability, ElectionQuorum::Majority);
-    model.campaigners = 2;
+    interchangeable(2, 2, durability, network, bug)
+}
+
+/// `servers` interchangeable servers that each campaign once, up to
+/// `max_epoch`, one write.
+fn interchangeable(
+    servers: usize,
+    max_epoch: u64,
+    durability: Durability,
+    network: NetworkKind,
+    bug: Option<PlantedBug>,
+) -> Check {
+    let mut model = ReplicationModel::new(servers, durability, ElectionQuorum::Majority);
+    model.campaigners = servers;
+    model.max_epoch = max_epoch;
     model.max_crashes = 0;
     model.lossy = false;
     model.network = network;
@@ -77,6 +90,31 @@ fn symmetry_keeps_every_verdict_and_reduces_the_states() {
         assert!(
             r * 10 < f * 6,
             "{name}: symmetry should nearly halve the states ({r} of {f})"
+        );
+    }
+}
+
+/// Three servers, every one a campaigner in the one epoch (so elections
+/// race and votes split): six orderings of the servers, and the same
+/// verdicts with a fraction of the states.
+#[test]
+fn symmetry_over_three_servers_keeps_every_verdict() {
+    for durability in [Durability::Async, Durability::Quorum] {
+        let mut check = interchangeable(3, 1, durability, NetworkKind::Unordered, None);
+        // One epoch: elections race, but nothing fails over.
+        check.examples = vec!["a write is acknowledged"];
+        let name = check_name(&check);
+        let full = run(&check, false);
+        let reduced = run(&check, true);
+        for (f, r) in full.iter().zip(&reduced) {
+            assert_eq!(f.property, r.property);
+            assert_eq!(f.found, r.found, "{name}: {}", f.property);
+            assert!(f.ok, "{name}: {} as expected: {f:?}", f.property);
+        }
+        let (f, r) = (full[0].unique_states, reduced[0].unique_states);
+        assert!(
+            r * 3 < f,
+            "{name}: symmetry over three servers should cut the states by more than 3x ({r} of {f})"
         );
     }
 }
