@@ -64,6 +64,18 @@ fn run(check: &Check, symmetry: bool) -> Vec<Verdict> {
     run_with(check, &options, &LiveHandle::default())
 }
 
+/// The reduced run was reduced, the full one was not, and both give every
+/// property the expected verdict.
+fn same_verdicts(name: &str, full: &[Verdict], reduced: &[Verdict]) {
+    assert!(reduced.iter().all(|v| v.symmetry), "{name}: reduced");
+    assert!(full.iter().all(|v| !v.symmetry), "{name}: not reduced");
+    for (f, r) in full.iter().zip(reduced) {
+        assert_eq!(f.property, r.property);
+        assert_eq!(f.found, r.found, "{name}: {}", f.property);
+        assert!(f.ok, "{name}: {} as expected: {f:?}", f.property);
+    }
+}
+
 #[test]
 fn symmetry_keeps_every_verdict_and_reduces_the_states() {
     for check in [
@@ -78,13 +90,7 @@ fn symmetry_keeps_every_verdict_and_reduces_the_states() {
         let name = check_name(&check);
         let full = run(&check, false);
         let reduced = run(&check, true);
-        assert!(reduced.iter().all(|v| v.symmetry), "{name}: reduced");
-        assert!(full.iter().all(|v| !v.symmetry), "{name}: not reduced");
-        for (f, r) in full.iter().zip(&reduced) {
-            assert_eq!(f.property, r.property);
-            assert_eq!(f.found, r.found, "{name}: {}", f.property);
-            assert!(f.ok, "{name}: {} as expected: {f:?}", f.property);
-        }
+        same_verdicts(&name, &full, &reduced);
         let (f, r) = (full[0].unique_states, reduced[0].unique_states);
         // Two servers: at best half the states (a few are their own mirror).
         assert!(
@@ -106,11 +112,7 @@ fn symmetry_over_three_servers_keeps_every_verdict() {
         let name = check_name(&check);
         let full = run(&check, false);
         let reduced = run(&check, true);
-        for (f, r) in full.iter().zip(&reduced) {
-            assert_eq!(f.property, r.property);
-            assert_eq!(f.found, r.found, "{name}: {}", f.property);
-            assert!(f.ok, "{name}: {} as expected: {f:?}", f.property);
-        }
+        same_verdicts(&name, &full, &reduced);
         let (f, r) = (full[0].unique_states, reduced[0].unique_states);
         assert!(
             r * 3 < f,
