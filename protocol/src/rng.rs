@@ -26,9 +26,13 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// A value in `0..bound` (0 when `bound` is 0).
+    /// A value in `0..bound` (0 when `bound` is 0 or 1). A draw with one
+    /// possible outcome consumes no randomness, so a replica configured
+    /// without election jitter keeps the same state however often it
+    /// resets its election timer (a model checker then sees a redelivered
+    /// heartbeat change nothing).
     pub fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 {
+        if bound <= 1 {
             0
         } else {
             self.next_u64() % bound
