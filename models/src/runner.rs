@@ -98,8 +98,31 @@ pub struct Live {
     pub unique_states: usize,
     /// Depth so far.
     pub max_depth: usize,
-    /// Properties already decided by a discovery.
+    /// Properties already decided by a discovery: a safety property
+    /// violated, or an example (`sometimes`) reached.
     pub discovered: Vec<&'static str>,
+    /// The check's examples (`sometimes` properties).
+    pub examples: Vec<&'static str>,
+}
+
+impl Live {
+    /// The discoveries that are violations of a safety property.
+    pub fn violations(&self) -> Vec<&'static str> {
+        self.discovered
+            .iter()
+            .copied()
+            .filter(|name| !self.examples.contains(name))
+            .collect()
+    }
+
+    /// The examples reached so far.
+    pub fn examples_reached(&self) -> Vec<&'static str> {
+        self.discovered
+            .iter()
+            .copied()
+            .filter(|name| self.examples.contains(name))
+            .collect()
+    }
 }
 
 /// Shared with a Ctrl-C handler: what the running check has verified so far.
@@ -128,6 +151,7 @@ pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<V
     if let Ok(mut l) = live.lock() {
         *l = Live {
             name: name.clone(),
+            examples: check.examples.clone(),
             ..Live::default()
         };
     }
@@ -309,4 +333,20 @@ fn verdicts(
         ));
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_progress_tells_violations_from_examples() {
+        let live = Live {
+            discovered: vec!["NoLostAckedWrites", "a write is acknowledged"],
+            examples: vec!["a write is acknowledged", "a failover happens"],
+            ..Live::default()
+        };
+        assert_eq!(live.violations(), vec!["NoLostAckedWrites"]);
+        assert_eq!(live.examples_reached(), vec!["a write is acknowledged"]);
+    }
 }

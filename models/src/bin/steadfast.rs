@@ -24,16 +24,20 @@ fn on_interrupt(live: LiveHandle, done: Arc<Mutex<Vec<Verdict>>>) {
         }
         if let Ok(l) = live.lock() {
             if !l.name.is_empty() {
+                let list = |names: Vec<&str>| {
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                };
                 println!(
-                    "interrupted: {} stopped after {} unique states to depth {}; violations found so far: {}",
+                    "interrupted: {} stopped after {} unique states to depth {}; violations found so far: {}; examples reached: {}",
                     l.name,
                     l.unique_states,
                     l.max_depth,
-                    if l.discovered.is_empty() {
-                        "none".to_string()
-                    } else {
-                        l.discovered.join(", ")
-                    }
+                    list(l.violations()),
+                    list(l.examples_reached()),
                 );
             }
         }
