@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+pub mod bounds_table;
 pub mod command;
 pub mod digest;
 pub mod ghost;

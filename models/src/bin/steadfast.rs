@@ -93,8 +93,11 @@ enum Command {
         #[arg(long, default_value = "ci")]
         profile: Profile,
         /// One JSON object per check.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// A Markdown table (the README's bounds table).
+        #[arg(long)]
+        markdown: bool,
     },
     /// Serve stateright's Explorer web UI on one check's model.
     Explore {
@@ -273,7 +276,16 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::List { profile, json } => {
+        Command::List {
+            profile,
+            json,
+            markdown,
+        } => {
+            if markdown {
+                let rows: Vec<_> = checks(profile).iter().map(|c| c.bounds()).collect();
+                print!("{}", steadfast_models::bounds_table::bounds_markdown(&rows));
+                return ExitCode::SUCCESS;
+            }
             for check in checks(profile) {
                 let b = check.bounds();
                 if json {

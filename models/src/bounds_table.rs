@@ -1,0 +1,58 @@
+//! The checks' structural bounds as a Markdown table (`steadfast list
+//! --markdown`, the README's bounds table).
+
+use crate::suite::Bounds;
+
+/// One row per check: its name and every structural bound.
+pub fn bounds_markdown(rows: &[Bounds]) -> String {
+    let mut out = String::from(
+        "| check | servers | campaigners | elections each | heartbeats per reign | max epoch | writes | reads | crashes | loss | duplication | reordering | entries per message | search |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|\n",
+    );
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for b in rows {
+        let search = match b.depth {
+            Some(depth) => format!("breadth-first, depth ≤ {depth}"),
+            None if b.symmetry => "exhaustive, symmetry".to_string(),
+            None => "exhaustive".to_string(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            b.name,
+            b.servers,
+            b.campaigners,
+            b.elections_per_replica,
+            b.heartbeats_per_reign,
+            b.max_epoch,
+            b.writes,
+            b.reads,
+            b.crashes,
+            yes(b.loss),
+            yes(b.duplication),
+            yes(b.reordering),
+            b.max_entries_per_message,
+            search,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::{checks, Profile};
+
+    #[test]
+    fn every_check_gets_one_row_with_its_bounds() {
+        let rows: Vec<Bounds> = checks(Profile::Ci).iter().map(|c| c.bounds()).collect();
+        let table = bounds_markdown(&rows);
+        assert_eq!(table.lines().count(), rows.len() + 2);
+        let crash = table
+            .lines()
+            .find(|l| l.starts_with("| `crash/"))
+            .expect("a crash check");
+        let cells: Vec<&str> = crash.split('|').map(str::trim).collect();
+        assert_eq!(cells[9], "1", "one crash: {crash}");
+        assert!(cells[14].starts_with("breadth-first, depth ≤"), "{crash}");
+    }
+}
