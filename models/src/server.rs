@@ -1,8 +1,7 @@
 //! A server's state in the models: the real replica, its host storage
 //! and the auditor's notes, and the host's side of every step.
 
-use crate::actor::Tick;
-use crate::actor::{client_of, Msg, Node};
+use crate::actor::{client_of, Msg, Node, Tick};
 use crate::command::{id_allocated, register_at, Command};
 use crate::ghost::{Ghost, Marks, StepViolation};
 use crate::timers::TimerBudget;
