@@ -120,6 +120,7 @@ pub fn checks(profile: Profile) -> Vec<Check> {
     out.extend(fault_checks(profile));
     out.extend(follower_read_checks(profile));
     out.extend(broken_core_checks(profile));
+    out.extend(figure8_checks(profile));
     out
 }
 
@@ -271,6 +272,58 @@ fn broken_core_checks(_profile: Profile) -> Vec<Check> {
         max_depth: 0,
         examples: vec!["a write is acknowledged"],
     }]
+}
+
+/// Raft's Figure 8, at the bounds it needs: three replicas, two of which
+/// campaign twice each (so four epochs, leaders alternating), one entry per
+/// append (a new leader can then replicate an older epoch's entry before
+/// its own no-op), and per-link FIFO delivery (one connection per pair of
+/// replicas, as over TCP; links still interleave freely). No client: the
+/// leaders' no-ops are the entries at stake. With the own-epoch commit rule
+/// removed (`PlantedBug::CommitOldEpochEntries`) the e3 leader counts its
+/// e1 no-op committed once a majority holds it, and the e4 leader, elected
+/// without it, overwrites it: two replicas apply different entries at one
+/// lsn. The real core at the same bounds keeps every property. Both are
+/// explored exhaustively.
+fn figure8_checks(_profile: Profile) -> Vec<Check> {
+    let model = |bug: Option<PlantedBug>| {
+        let mut m = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
+        m.campaigners = 2;
+        m.elections = 2;
+        m.max_epoch = 4;
+        m.max_entries_per_message = 1;
+        m.network = NetworkKind::Ordered;
+        m.max_crashes = 0;
+        m.lossy = false;
+        m.clients = vec![];
+        m.planted_bug = bug;
+        m
+    };
+    let verdicts = |broken: bool| {
+        let found = if broken {
+            Expect::Violated
+        } else {
+            Expect::Holds
+        };
+        let mut expect = core_expectations();
+        expect.extend([
+            ("LogMatching", Expect::Holds),
+            ("StateMachineSafety", found),
+            ("CommittedNeverTruncated", found),
+            ("CommitNeverBackwards", found),
+        ]);
+        expect
+    };
+    [false, true]
+        .into_iter()
+        .map(|broken| Check {
+            family: "figure8",
+            model: model(broken.then_some(PlantedBug::CommitOldEpochEntries)),
+            max_depth: 0,
+            expect: verdicts(broken),
+            examples: vec!["a failover happens"],
+        })
+        .collect()
 }
 
 /// Follower reads under replication lag: one client writes, then reads at
