@@ -20,7 +20,7 @@
 
 use crate::actor::{Msg, NodeState, Saved, ServerState, Storage};
 use crate::history::{History, Recorded};
-use crate::model::ReplicationModel;
+use crate::model::{NetworkKind, ReplicationModel};
 use crate::properties::State;
 use stateright::actor::Id;
 use stateright::{Rewrite, RewritePlan};
@@ -33,8 +33,15 @@ impl ReplicationModel {
     /// server may campaign with the same budget, and no client operation
     /// names a server. (Configurations are alike but for the id, and
     /// [`ReplicationModel::config`] gives every server the same jitter.)
+    ///
+    /// Models with per-link FIFO delivery ([`NetworkKind::Ordered`]) are
+    /// explored unreduced: the with/without test covers only unordered
+    /// networks, and a symmetric search over per-link queues was seen not
+    /// to finish, which is not yet understood.
     pub fn is_symmetric(&self) -> bool {
-        self.campaigners >= self.servers && !self.has_follower_reads()
+        self.campaigners >= self.servers
+            && !self.has_follower_reads()
+            && self.network != NetworkKind::Ordered
     }
 }
 
@@ -205,5 +212,18 @@ mod tests {
         assert_eq!(replica(0).rename_nodes(&swap), replica(2));
         assert_eq!(replica(1).rename_nodes(&swap), replica(1));
         assert_ne!(replica(0), replica(2));
+    }
+
+    #[test]
+    fn models_with_per_link_fifo_delivery_are_not_reduced() {
+        let mut model = ReplicationModel::new(
+            3,
+            steadfast::Durability::Quorum,
+            steadfast::ElectionQuorum::Majority,
+        );
+        model.campaigners = 3;
+        assert!(model.is_symmetric());
+        model.network = NetworkKind::Ordered;
+        assert!(!model.is_symmetric());
     }
 }
