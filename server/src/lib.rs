@@ -16,4 +16,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod kv;
+pub mod node;
 pub mod storage;

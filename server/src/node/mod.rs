@@ -1,0 +1,217 @@
+//! One node of the cluster: the replica, its storage and the state
+//! machine, owned by one thread that feeds the core its inputs and performs
+//! its outputs in order.
+//!
+//! ```text
+//! peers ──Envelope──▶ ┐                         ┌──▶ storage (WAL, hard state, snapshots)
+//! clients ─Request──▶ ├─▶ node thread: Replica ─┼──▶ network (Send)
+//! timer ─────────────▶ ┘   (one input at a time) └──▶ state machine (Apply), replies
+//! ```
+//!
+//! The thread runs its own single-threaded tokio runtime, so `fdatasync`
+//! blocks only it. After each input it takes every other input already
+//! waiting, then performs the outputs: storage writes are made durable with
+//! one sync for the whole batch (group commit) before the core hears
+//! `handle_persisted`. A storage failure stops the node: nothing it could
+//! still do would be safe.
+
+mod host;
+mod reads;
+mod request;
+mod status;
+
+#[cfg(test)]
+mod tests;
+
+pub use request::{ReadMode, ReadOk, Request, RequestError, WriteOk};
+pub use status::{FollowerStatus, Status};
+
+use crate::kv::NodeAddrs;
+use crate::storage::{StorageError, StorageOptions};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use steadfast::wire::Envelope;
+use steadfast::{Durability, ElectionQuorum, NodeId};
+use tokio::sync::{mpsc, oneshot};
+
+/// What a node is started with.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Refuses peers of other clusters.
+    pub cluster_id: u64,
+    /// This node.
+    pub id: NodeId,
+    /// The initial voters and their addresses (this node included).
+    pub members: BTreeMap<NodeId, NodeAddrs>,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// When writes are acknowledged.
+    pub durability: Durability,
+    /// How many votes elect a leader.
+    pub election_quorum: ElectionQuorum,
+    /// Leader heartbeat interval.
+    pub heartbeat: Duration,
+    /// Election timeout range `[min, max)`.
+    pub election_timeout: (Duration, Duration),
+    /// Lease reads with this clock drift bound (`None`: off).
+    pub lease_max_drift: Option<Duration>,
+    /// Take a snapshot (and compact the log) every this many applied
+    /// entries.
+    pub snapshot_every: u64,
+    /// Entries the log keeps behind a snapshot, for followers a little
+    /// behind (those further behind are sent the snapshot).
+    pub snapshot_retain_entries: u64,
+    /// Log segment layout.
+    pub storage: StorageOptions,
+    /// How long a session read waits for this node to catch up.
+    pub session_wait: Duration,
+    /// Added to this node's clock (milliseconds; fault testing of leases).
+    pub clock_offset_ms: i64,
+}
+
+impl NodeConfig {
+    /// A configuration with the usual timeouts (heartbeat 50 ms, election
+    /// 300–600 ms), `Quorum` durability and majority elections.
+    pub fn new(
+        cluster_id: u64,
+        id: NodeId,
+        members: BTreeMap<NodeId, NodeAddrs>,
+        data_dir: PathBuf,
+    ) -> NodeConfig {
+        NodeConfig {
+            cluster_id,
+            id,
+            members,
+            data_dir,
+            durability: Durability::Quorum,
+            election_quorum: ElectionQuorum::Majority,
+            heartbeat: Duration::from_millis(50),
+            election_timeout: (Duration::from_millis(300), Duration::from_millis(600)),
+            lease_max_drift: None,
+            snapshot_every: 10_000,
+            snapshot_retain_entries: 1024,
+            storage: StorageOptions::default(),
+            session_wait: Duration::from_secs(2),
+            clock_offset_ms: 0,
+        }
+    }
+}
+
+/// How a node sends to its peers (the TCP transport, or an in-memory
+/// network in tests). Sending never blocks; a message may be dropped.
+pub trait PeerNetwork: Send + Sync + 'static {
+    /// Queue `envelope` for `envelope.to`; false if it was dropped.
+    fn send(&self, envelope: Envelope) -> bool;
+    /// Start talking to `node` at `addr`.
+    fn add_peer(&self, node: NodeId, addr: SocketAddr);
+    /// Stop talking to `node`.
+    fn remove_peer(&self, node: NodeId);
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The data directory could not be opened.
+    #[error("data directory: {0}")]
+    Storage(#[from] StorageError),
+    /// The core refused the configuration or the recovered state.
+    #[error("the replica refused to start: {0}")]
+    Replica(String),
+    /// The snapshot in the data directory is not a state of ours.
+    #[error("snapshot: {0}")]
+    Snapshot(#[from] crate::kv::RestoreError),
+    /// The node thread could not be started.
+    #[error("cannot start the node thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// A running node: send it requests, stop it.
+#[derive(Debug)]
+pub struct Node {
+    requests: mpsc::Sender<Request>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    id: NodeId,
+}
+
+/// A cheap handle for sending requests to a node (one per HTTP handler).
+#[derive(Clone, Debug)]
+pub struct NodeClient {
+    requests: mpsc::Sender<Request>,
+}
+
+impl Node {
+    /// Open the data directory, restart the replica from it and run the
+    /// node on its own thread. `inbound` carries the peers' messages.
+    pub fn start(
+        config: NodeConfig,
+        network: Arc<dyn PeerNetwork>,
+        inbound: mpsc::Receiver<Envelope>,
+    ) -> Result<Node, NodeError> {
+        let id = config.id;
+        let host = host::Host::open(config, network)?;
+        let (requests, requests_rx) = mpsc::channel(4096);
+        let (stop, stop_rx) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("node-{id}"))
+            .spawn(move || host.run(inbound, requests_rx, stop_rx))
+            .map_err(NodeError::Thread)?;
+        Ok(Node {
+            requests,
+            stop: Some(stop),
+            thread: Some(thread),
+            id,
+        })
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// A handle for sending requests.
+    pub fn client(&self) -> NodeClient {
+        NodeClient {
+            requests: self.requests.clone(),
+        }
+    }
+
+    /// Stop the node thread and wait for it.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl NodeClient {
+    /// Send `request` built around a reply channel, and wait for the answer.
+    pub async fn ask<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<T, RequestError>>) -> Request,
+    ) -> Result<T, RequestError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(request(reply))
+            .await
+            .map_err(|_| RequestError::ShuttingDown)?;
+        answer.await.unwrap_or(Err(RequestError::ShuttingDown))
+    }
+
+    /// The node's status.
+    pub async fn status(&self) -> Result<Status, RequestError> {
+        self.ask(|reply| Request::Status { reply }).await
+    }
+}

@@ -1,0 +1,179 @@
+//! Reads in their four modes: read-index and lease reads on the leader,
+//! session reads (which may wait for this node to catch up) and stale reads
+//! anywhere.
+
+use super::host::Host;
+use super::request::{ReadMode, ReadOk, RequestError};
+use std::collections::HashMap;
+use steadfast::{Instant, Position, ReadDecision, ReadError, ReadId, SessionToken};
+use tokio::sync::oneshot;
+
+type Reply = oneshot::Sender<Result<ReadOk, RequestError>>;
+
+/// A read waiting for the core or for this node to catch up.
+struct Waiting {
+    key: String,
+    token: SessionToken,
+    reply: Reply,
+    /// Session reads give up here.
+    deadline: Instant,
+}
+
+/// Reads not yet answered.
+#[derive(Default)]
+pub(super) struct PendingReads {
+    /// Leader reads, by the id given to the core.
+    confirming: HashMap<ReadId, Waiting>,
+    /// Session reads waiting for this node to apply far enough.
+    catching_up: Vec<Waiting>,
+}
+
+impl PendingReads {
+    /// Session reads past their deadline give up.
+    pub(super) fn expire(&mut self, now: Instant) {
+        let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.catching_up)
+            .into_iter()
+            .partition(|w| w.deadline <= now);
+        self.catching_up = waiting;
+        for read in expired {
+            let _ = read.reply.send(Err(RequestError::Unavailable(
+                "this node did not catch up with the session in time; retry or read elsewhere"
+                    .into(),
+            )));
+        }
+    }
+
+    /// The node is stopping.
+    pub(super) fn fail_all(&mut self) {
+        for (_, read) in self.confirming.drain() {
+            let _ = read.reply.send(Err(RequestError::ShuttingDown));
+        }
+        for read in self.catching_up.drain(..) {
+            let _ = read.reply.send(Err(RequestError::ShuttingDown));
+        }
+    }
+}
+
+impl Host {
+    /// Start or serve a read.
+    pub(super) fn read(
+        &mut self,
+        now: Instant,
+        key: String,
+        mode: ReadMode,
+        token: SessionToken,
+        reply: Reply,
+    ) {
+        match mode {
+            ReadMode::Stale => {
+                let position = self.replica.applied_position();
+                let _ = reply.send(Ok(self.serve(&key, position, token)));
+            }
+            ReadMode::Session => {
+                let waiting = Waiting {
+                    key,
+                    token,
+                    reply,
+                    deadline: now + self.config.session_wait,
+                };
+                if let Some(waiting) = self.try_session(waiting) {
+                    self.reads.catching_up.push(waiting);
+                }
+            }
+            ReadMode::Lease if self.config.lease_max_drift.is_none() => {
+                let _ = reply.send(Err(RequestError::Rejected(
+                    "lease reads are off on this node (start it with a lease drift bound)".into(),
+                )));
+            }
+            ReadMode::Lease | ReadMode::Linearizable => {
+                let read = self.read_id();
+                match self.replica.read_index(now, read) {
+                    Ok(()) => {
+                        let deadline = now + self.config.session_wait;
+                        self.reads.confirming.insert(
+                            read,
+                            Waiting {
+                                key,
+                                token,
+                                reply,
+                                deadline,
+                            },
+                        );
+                    }
+                    Err(error) => {
+                        let _ = reply.send(Err(self.read_error(error)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Serve a session read if this node has applied what its token names;
+    /// hand it back if it must wait.
+    fn try_session(&mut self, waiting: Waiting) -> Option<Waiting> {
+        match self.replica.read_local(waiting.token) {
+            ReadDecision::Serve { at } => {
+                let answer = self.serve(&waiting.key, at, waiting.token);
+                let _ = waiting.reply.send(Ok(answer));
+                None
+            }
+            ReadDecision::Wait { .. } => Some(waiting),
+            ReadDecision::Redirect { .. } => {
+                let leader = self.replica.leader();
+                let _ = waiting.reply.send(Err(self.not_leader(leader)));
+                None
+            }
+            ReadDecision::Rejected(rejection) => {
+                let _ = waiting
+                    .reply
+                    .send(Err(RequestError::Rejected(rejection.to_string())));
+                None
+            }
+        }
+    }
+
+    /// Entries were applied: serve the session reads that can be now.
+    pub(super) fn serve_session_waits(&mut self) {
+        for waiting in std::mem::take(&mut self.reads.catching_up) {
+            if let Some(waiting) = self.try_session(waiting) {
+                self.reads.catching_up.push(waiting);
+            }
+        }
+    }
+
+    /// The core confirmed a leader read: every output before this one has
+    /// been performed, so the state machine may be read as it stands.
+    pub(super) fn read_ready(&mut self, read: ReadId, _at_least: Position) {
+        if let Some(waiting) = self.reads.confirming.remove(&read) {
+            let position = self.replica.applied_position();
+            let _ = waiting
+                .reply
+                .send(Ok(self.serve(&waiting.key, position, waiting.token)));
+        }
+    }
+
+    /// The core could not confirm a leader read.
+    pub(super) fn read_failed(&mut self, read: ReadId, error: ReadError) {
+        if let Some(waiting) = self.reads.confirming.remove(&read) {
+            let _ = waiting.reply.send(Err(self.read_error(error)));
+        }
+    }
+
+    fn read_error(&self, error: ReadError) -> RequestError {
+        match error {
+            ReadError::NotLeader { leader } | ReadError::LeadershipLost { leader } => {
+                self.not_leader(leader)
+            }
+            other => RequestError::Unavailable(other.to_string()),
+        }
+    }
+
+    /// The value at `key` as applied through `position`.
+    fn serve(&self, key: &str, position: Position, token: SessionToken) -> ReadOk {
+        ReadOk {
+            value: self.kv.get(key).map(<[u8]>::to_vec),
+            position,
+            token: token.after_read(position),
+        }
+    }
+}

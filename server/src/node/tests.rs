@@ -1,0 +1,316 @@
+//! Three nodes in one process over an in-memory network, each with a real
+//! data directory: writes, the four read modes, failover, restart.
+
+use super::*;
+use crate::kv::Command;
+use std::sync::Mutex;
+use steadfast::{MembershipChange, SessionToken};
+
+/// Delivers envelopes to the nodes' inbound channels; a node can be cut off.
+#[derive(Default)]
+struct MemNetwork {
+    inboxes: Mutex<BTreeMap<NodeId, mpsc::Sender<Envelope>>>,
+}
+
+impl PeerNetwork for MemNetwork {
+    fn send(&self, envelope: Envelope) -> bool {
+        let inboxes = self.inboxes.lock().unwrap();
+        inboxes
+            .get(&envelope.to)
+            .is_some_and(|inbox| inbox.try_send(envelope).is_ok())
+    }
+    fn add_peer(&self, _: NodeId, _: SocketAddr) {}
+    fn remove_peer(&self, _: NodeId) {}
+}
+
+struct Cluster {
+    network: Arc<MemNetwork>,
+    nodes: BTreeMap<NodeId, Node>,
+    dirs: BTreeMap<NodeId, tempfile::TempDir>,
+    members: BTreeMap<NodeId, NodeAddrs>,
+}
+
+fn addrs(id: u64) -> NodeAddrs {
+    NodeAddrs {
+        peer: format!("127.0.0.1:{}", 17000 + id).parse().unwrap(),
+        http: format!("127.0.0.1:{}", 18000 + id).parse().unwrap(),
+    }
+}
+
+impl Cluster {
+    fn new(n: u64) -> Cluster {
+        let members = (1..=n).map(|id| (NodeId(id), addrs(id))).collect();
+        let mut cluster = Cluster {
+            network: Arc::default(),
+            nodes: BTreeMap::new(),
+            dirs: BTreeMap::new(),
+            members,
+        };
+        for id in 1..=n {
+            cluster
+                .dirs
+                .insert(NodeId(id), tempfile::tempdir().unwrap());
+            cluster.start(NodeId(id));
+        }
+        cluster
+    }
+
+    fn start(&mut self, id: NodeId) {
+        let mut config = NodeConfig::new(
+            7,
+            id,
+            self.members.clone(),
+            self.dirs[&id].path().to_owned(),
+        );
+        config.snapshot_every = 20;
+        config.snapshot_retain_entries = 5;
+        let (inbox, inbound) = mpsc::channel(10_000);
+        self.network.inboxes.lock().unwrap().insert(id, inbox);
+        let node = Node::start(config, self.network.clone(), inbound).unwrap();
+        self.nodes.insert(id, node);
+    }
+
+    fn stop(&mut self, id: NodeId) {
+        self.network.inboxes.lock().unwrap().remove(&id);
+        if let Some(mut node) = self.nodes.remove(&id) {
+            node.stop();
+        }
+    }
+
+    async fn leader(&self) -> NodeId {
+        for _ in 0..500 {
+            for (id, node) in &self.nodes {
+                if let Ok(status) = node.client().status().await {
+                    if status.role == "leader" {
+                        return *id;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no leader was elected");
+    }
+
+    fn client(&self, id: NodeId) -> NodeClient {
+        self.nodes[&id].client()
+    }
+}
+
+fn put(key: &str, value: &str, client: u64, seq: u64) -> Command {
+    Command::Put {
+        key: key.into(),
+        value: value.into(),
+        client,
+        seq,
+    }
+}
+
+async fn write(client: &NodeClient, command: Command) -> Result<WriteOk, RequestError> {
+    client
+        .ask(|reply| Request::Write {
+            command,
+            token: SessionToken::new(),
+            reply,
+        })
+        .await
+}
+
+async fn read(
+    client: &NodeClient,
+    key: &str,
+    mode: ReadMode,
+    token: SessionToken,
+) -> Result<ReadOk, RequestError> {
+    let key = key.to_owned();
+    client
+        .ask(|reply| Request::Read {
+            key,
+            mode,
+            token,
+            reply,
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_commit_and_every_read_mode_sees_them() {
+    let cluster = Cluster::new(3);
+    let leader = cluster.leader().await;
+    let client = cluster.client(leader);
+    let mut last = None;
+    for i in 0..30 {
+        let ok = write(&client, put(&format!("k{i}"), &format!("v{i}"), 1, i + 1))
+            .await
+            .unwrap();
+        last = Some(ok);
+    }
+    let token = last.unwrap().token;
+    let linearizable = read(&client, "k29", ReadMode::Linearizable, SessionToken::new())
+        .await
+        .unwrap();
+    assert_eq!(linearizable.value.as_deref(), Some(b"v29".as_slice()));
+    // A follower serves the session once it has caught up with the token.
+    let follower = cluster
+        .nodes
+        .keys()
+        .copied()
+        .find(|id| *id != leader)
+        .unwrap();
+    let session = read(&cluster.client(follower), "k29", ReadMode::Session, token)
+        .await
+        .unwrap();
+    assert_eq!(session.value.as_deref(), Some(b"v29".as_slice()));
+    assert!(session.position.lsn >= token.last_write.lsn);
+    // A follower refuses leader reads, naming the leader.
+    let err = read(
+        &cluster.client(follower),
+        "k1",
+        ReadMode::Linearizable,
+        SessionToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, RequestError::NotLeader { leader: Some(l), addrs: Some(_) } if l == leader),
+        "{err}"
+    );
+    // Lease reads are off unless configured.
+    let err = read(&client, "k1", ReadMode::Lease, SessionToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Rejected(_)), "{err}");
+    // A stale read is served anywhere.
+    read(
+        &cluster.client(follower),
+        "k1",
+        ReadMode::Stale,
+        SessionToken::new(),
+    )
+    .await
+    .unwrap();
+    // Snapshots were taken every 20 entries.
+    let status = client.status().await.unwrap();
+    assert!(status.snapshot >= 20, "{status:?}");
+    assert_eq!(status.keys, 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_write_applies_once() {
+    let cluster = Cluster::new(3);
+    let client = cluster.client(cluster.leader().await);
+    write(&client, put("a", "first", 9, 1)).await.unwrap();
+    write(&client, put("a", "second", 9, 2)).await.unwrap();
+    write(&client, put("a", "first", 9, 1)).await.unwrap();
+    let value = read(&client, "a", ReadMode::Linearizable, SessionToken::new())
+        .await
+        .unwrap();
+    assert_eq!(value.value.as_deref(), Some(b"second".as_slice()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_leader_is_replaced_and_acknowledged_writes_survive_a_restart() {
+    let mut cluster = Cluster::new(3);
+    let first = cluster.leader().await;
+    for i in 0..25 {
+        write(&cluster.client(first), put(&format!("k{i}"), "v", 0, 0))
+            .await
+            .unwrap();
+    }
+    cluster.stop(first);
+    let second = cluster.leader().await;
+    assert_ne!(first, second);
+    for i in 0..25 {
+        let got = read(
+            &cluster.client(second),
+            &format!("k{i}"),
+            ReadMode::Linearizable,
+            SessionToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            got.value.as_deref(),
+            Some(b"v".as_slice()),
+            "k{i} lost in the failover"
+        );
+    }
+    let after = write(&cluster.client(second), put("after", "failover", 0, 0))
+        .await
+        .unwrap();
+    // The old leader restarts from its data directory and catches up.
+    cluster.start(first);
+    let got = session_read(&cluster.client(first), "after", after.token).await;
+    assert_eq!(got.value.as_deref(), Some(b"failover".as_slice()));
+    assert_eq!(got.position.lsn, after.position.lsn.max(got.position.lsn));
+}
+
+/// A session read, retried while the node has not caught up or knows no
+/// leader yet (just restarted or just added).
+async fn session_read(client: &NodeClient, key: &str, token: SessionToken) -> ReadOk {
+    let mut last = None;
+    for _ in 0..250 {
+        match read(client, key, ReadMode::Session, token).await {
+            Ok(answer) => return answer,
+            Err(e @ (RequestError::NotLeader { .. } | RequestError::Unavailable(_))) => {
+                last = Some(e)
+            }
+            Err(e) => panic!("session read refused: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the session read was never served: {last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_joins_catches_up_from_a_snapshot_and_is_promoted() {
+    let mut cluster = Cluster::new(3);
+    let leader = cluster.leader().await;
+    let mut token = SessionToken::new();
+    for i in 0..60 {
+        token = write(&cluster.client(leader), put(&format!("k{i}"), "v", 0, 0))
+            .await
+            .unwrap()
+            .token;
+    }
+    let status = cluster.client(leader).status().await.unwrap();
+    assert!(status.snapshot >= 40, "compacted: {status:?}");
+    // Node 4 starts knowing the voters; the leader adds it as a learner.
+    let new = NodeId(4);
+    cluster.dirs.insert(new, tempfile::tempdir().unwrap());
+    cluster.members.insert(new, addrs(4));
+    cluster.start(new);
+    let added = cluster
+        .client(leader)
+        .ask(|reply| Request::Membership {
+            change: MembershipChange::AddLearner(new),
+            addrs: Some(addrs(4)),
+            reply,
+        })
+        .await;
+    added.unwrap();
+    let mut promoted = Err(RequestError::ShuttingDown);
+    for _ in 0..200 {
+        promoted = cluster
+            .client(leader)
+            .ask(|reply| Request::Membership {
+                change: MembershipChange::PromoteLearner(new),
+                addrs: None,
+                reply,
+            })
+            .await;
+        if promoted.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    promoted.unwrap();
+    let status = cluster.client(new).status().await.unwrap();
+    assert!(status.voters.contains(&4), "{status:?}");
+    let got = session_read(&cluster.client(new), "k59", token).await;
+    let status = cluster.client(new).status().await.unwrap();
+    assert_eq!(
+        status.installed_snapshots, 1,
+        "caught up from a snapshot: {status:?}"
+    );
+    assert_eq!(got.value.as_deref(), Some(b"v".as_slice()));
+}
