@@ -16,6 +16,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod http;
 pub mod kv;
 pub mod node;
 pub mod storage;

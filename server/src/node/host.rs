@@ -56,7 +56,13 @@ impl Host {
             Some(bytes) => KvState::restore(bytes)?,
             None => KvState::new(),
         };
-        let mut core = Config::new(config.id, config.members.keys().copied())
+        let me = config.id;
+        let voters = config
+            .members
+            .keys()
+            .copied()
+            .filter(|&n| !(config.join && n == me));
+        let mut core = Config::new(config.id, voters)
             .with_durability(config.durability)
             .with_election_quorum(config.election_quorum)
             .with_seed(config.id.0 ^ config.cluster_id)
@@ -64,6 +70,9 @@ impl Host {
         core.heartbeat_interval = config.heartbeat;
         core.election_timeout_min = config.election_timeout.0;
         core.election_timeout_max = config.election_timeout.1;
+        if config.join {
+            core = core.with_learners([me]);
+        }
         if let Some(drift) = config.lease_max_drift {
             core.check_quorum = true;
             core = core.with_lease_reads(drift);

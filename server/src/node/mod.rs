@@ -44,8 +44,13 @@ pub struct NodeConfig {
     pub cluster_id: u64,
     /// This node.
     pub id: NodeId,
-    /// The initial voters and their addresses (this node included).
+    /// The initial voters and their addresses (this node included, unless
+    /// it is joining).
     pub members: BTreeMap<NodeId, NodeAddrs>,
+    /// This node joins a running cluster as a learner: it starts knowing
+    /// `members` (minus itself) as the voters and waits to be added with
+    /// `POST /cluster/learners` on the leader.
+    pub join: bool,
     /// The data directory.
     pub data_dir: PathBuf,
     /// When writes are acknowledged.
@@ -85,6 +90,7 @@ impl NodeConfig {
             cluster_id,
             id,
             members,
+            join: false,
             data_dir,
             durability: Durability::Quorum,
             election_quorum: ElectionQuorum::Majority,

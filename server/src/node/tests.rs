@@ -56,12 +56,17 @@ impl Cluster {
     }
 
     fn start(&mut self, id: NodeId) {
+        self.start_with(id, false);
+    }
+
+    fn start_with(&mut self, id: NodeId, join: bool) {
         let mut config = NodeConfig::new(
             7,
             id,
             self.members.clone(),
             self.dirs[&id].path().to_owned(),
         );
+        config.join = join;
         config.snapshot_every = 20;
         config.snapshot_retain_entries = 5;
         let (inbox, inbound) = mpsc::channel(10_000);
@@ -278,7 +283,7 @@ async fn a_learner_joins_catches_up_from_a_snapshot_and_is_promoted() {
     let new = NodeId(4);
     cluster.dirs.insert(new, tempfile::tempdir().unwrap());
     cluster.members.insert(new, addrs(4));
-    cluster.start(new);
+    cluster.start_with(new, true);
     let added = cluster
         .client(leader)
         .ask(|reply| Request::Membership {
@@ -303,11 +308,13 @@ async fn a_learner_joins_catches_up_from_a_snapshot_and_is_promoted() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    promoted.unwrap();
+    // Once node 4 has applied through its promotion, it has every write
+    // and knows itself a voter.
+    let token = token.after_write(promoted.unwrap());
+    let got = session_read(&cluster.client(new), "k59", token).await;
+    assert_eq!(got.value.as_deref(), Some(b"v".as_slice()));
     let status = cluster.client(new).status().await.unwrap();
     assert!(status.voters.contains(&4), "{status:?}");
-    let got = session_read(&cluster.client(new), "k59", token).await;
-    let status = cluster.client(new).status().await.unwrap();
     assert_eq!(
         status.installed_snapshots, 1,
         "caught up from a snapshot: {status:?}"
