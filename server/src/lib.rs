@@ -12,8 +12,14 @@
 //!   directory is locked so that two processes cannot share it. On open,
 //!   a torn tail is cut and anything else corrupt is refused with the file
 //!   and offset that failed.
+//! - [`transport`]: TCP between peers. One connection per pair of nodes
+//!   (the smaller id dials, redialing with backoff), opened with a
+//!   handshake that refuses nodes of another cluster and strangers, then
+//!   carrying the core's envelopes in length-delimited frames both ways;
+//!   each peer has a bounded outgoing queue, and sending never blocks.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod storage;
+pub mod transport;
