@@ -148,3 +148,14 @@ async fn dial_by_hand(
 fn frame(envelope: &Envelope) -> Bytes {
     Bytes::from(steadfast::wire::encode(envelope).expect("a test envelope encodes"))
 }
+
+/// Hosts share the transport between tasks and spawn its futures.
+#[test]
+fn the_transport_and_its_futures_can_move_between_threads() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    fn spawnable<T: std::future::Future + Send>(_: &T) {}
+    shareable::<Transport>();
+    let (inbound, _received) = mpsc::channel(1);
+    spawnable(&Transport::start(config(CLUSTER, 1, any_port()), inbound));
+    let _ = |transport: Transport| async move { spawnable(&transport.shutdown()) };
+}
