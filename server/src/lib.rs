@@ -12,6 +12,22 @@
 //!   directory is locked so that two processes cannot share it. On open,
 //!   a torn tail is cut and anything else corrupt is refused with the file
 //!   and offset that failed.
+//! - [`transport`]: TCP between peers. One connection per pair of nodes
+//!   (the smaller id dials, redialing with backoff), opened with a
+//!   handshake that refuses nodes of another cluster and strangers, then
+//!   carrying the core's envelopes in length-delimited frames both ways;
+//!   each peer has a bounded outgoing queue, and sending never blocks.
+//! - [`kv`]: the replicated state machine: keys and values, each client's
+//!   last sequence number (a retried write applies once), the directory of
+//!   node addresses, the membership at the applied point.
+//! - [`node`]: one thread owning the replica, its storage and the state
+//!   machine, performing the core's outputs in order with one sync per
+//!   batch of appends (group commit), serving the four read modes.
+//! - [`http`]: the client API (HTTP/JSON) and Prometheus metrics.
+//! - [`config`]: the `run` flags and the optional TOML file.
+//!
+//! The binary (`steadfast-server run`, `steadfast-server cluster`) wires
+//! them together.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,3 +37,4 @@ pub mod http;
 pub mod kv;
 pub mod node;
 pub mod storage;
+pub mod transport;
