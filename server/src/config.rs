@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// Snapshot and compact every this many applied entries (default 10000).
     #[arg(long)]
     pub snapshot_every: Option<u64>,
+    /// Entries kept behind a snapshot for followers a little behind
+    /// (default 1024); those further behind are sent the snapshot.
+    #[arg(long)]
+    pub snapshot_retain: Option<u64>,
     /// Join a running cluster as a learner (then add it on the leader with
     /// `POST /cluster/learners`).
     #[arg(long)]
@@ -75,6 +79,7 @@ struct FileConfig {
     election_timeout_ms: Option<[u64; 2]>,
     lease_max_drift_ms: Option<u64>,
     snapshot_every: Option<u64>,
+    snapshot_retain: Option<u64>,
     join: Option<bool>,
     clock_offset_ms: Option<i64>,
     listen_peer: Option<SocketAddr>,
@@ -222,6 +227,9 @@ impl RunArgs {
             .map(Duration::from_millis);
         if let Some(every) = self.snapshot_every.or(file.snapshot_every) {
             node.snapshot_every = every.max(1);
+        }
+        if let Some(retain) = self.snapshot_retain.or(file.snapshot_retain) {
+            node.snapshot_retain_entries = retain;
         }
         node.clock_offset_ms = self.clock_offset_ms.or(file.clock_offset_ms).unwrap_or(0);
         Ok(ServerConfig {

@@ -32,9 +32,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod kv;
 pub mod node;
+pub mod run;
 pub mod storage;
 pub mod transport;

@@ -154,6 +154,7 @@ impl Host {
                     tracing::error!("node {}: storage failed, stopping: {e}", self.config.id);
                     break;
                 }
+                self.serve_arrived_reads();
                 self.reads.expire(self.now());
             }
             self.fail_everything();

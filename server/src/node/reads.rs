@@ -26,6 +26,11 @@ pub(super) struct PendingReads {
     confirming: HashMap<ReadId, Waiting>,
     /// Session reads waiting for this node to apply far enough.
     catching_up: Vec<Waiting>,
+    /// Local reads (session and stale) asked since the outputs were last
+    /// performed: the core may already count entries as applied whose
+    /// `Apply` the host has not performed yet, so these are looked at only
+    /// once it has.
+    arrived: Vec<(Waiting, ReadMode)>,
 }
 
 impl PendingReads {
@@ -48,7 +53,8 @@ impl PendingReads {
         for (_, read) in self.confirming.drain() {
             let _ = read.reply.send(Err(RequestError::ShuttingDown));
         }
-        for read in self.catching_up.drain(..) {
+        let arrived = self.arrived.drain(..).map(|(read, _)| read);
+        for read in self.catching_up.drain(..).chain(arrived) {
             let _ = read.reply.send(Err(RequestError::ShuttingDown));
         }
     }
@@ -65,20 +71,17 @@ impl Host {
         reply: Reply,
     ) {
         match mode {
-            ReadMode::Stale => {
-                let position = self.replica.applied_position();
-                let _ = reply.send(Ok(self.serve(&key, position, token)));
-            }
-            ReadMode::Session => {
-                let waiting = Waiting {
-                    key,
-                    token,
-                    reply,
-                    deadline: now + self.config.session_wait,
-                };
-                if let Some(waiting) = self.try_session(waiting) {
-                    self.reads.catching_up.push(waiting);
-                }
+            ReadMode::Stale | ReadMode::Session => {
+                let deadline = now + self.config.session_wait;
+                self.reads.arrived.push((
+                    Waiting {
+                        key,
+                        token,
+                        reply,
+                        deadline,
+                    },
+                    mode,
+                ));
             }
             ReadMode::Lease if self.config.lease_max_drift.is_none() => {
                 let _ = reply.send(Err(RequestError::Rejected(
@@ -104,6 +107,22 @@ impl Host {
                         let _ = reply.send(Err(self.read_error(error)));
                     }
                 }
+            }
+        }
+    }
+
+    /// Serve the local reads that arrived, now that every output the core
+    /// had queued has been performed (the state machine matches the core's
+    /// applied point).
+    pub(super) fn serve_arrived_reads(&mut self) {
+        for (waiting, mode) in std::mem::take(&mut self.reads.arrived) {
+            if mode == ReadMode::Stale {
+                let position = self.replica.applied_position();
+                let _ = waiting
+                    .reply
+                    .send(Ok(self.serve(&waiting.key, position, waiting.token)));
+            } else if let Some(waiting) = self.try_session(waiting) {
+                self.reads.catching_up.push(waiting);
             }
         }
     }

@@ -25,10 +25,13 @@ pub(crate) async fn run(shared: Arc<Shared>, listener: TcpListener) {
             None => return,
             Some(Ok((stream, from))) => {
                 let task_shared = Arc::clone(&shared);
-                shared.tasks.spawn(async move {
-                    let greeting = greet(&task_shared, stream, from);
-                    task_shared.shutdown.run_until_cancelled(greeting).await;
-                });
+                shared.tasks.spawn_on(
+                    async move {
+                        let greeting = greet(&task_shared, stream, from);
+                        task_shared.shutdown.run_until_cancelled(greeting).await;
+                    },
+                    &shared.runtime,
+                );
             }
             Some(Err(e)) => {
                 tracing::warn!(%node, error = %e, "accept failed");

@@ -180,6 +180,9 @@ pub(crate) struct Shared {
     pub shutdown: CancellationToken,
     /// Every task, so that shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// The runtime `start` ran on: every task runs there, whichever thread
+    /// calls `send` or `add_peer` (a node's own thread, say).
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl Transport {
@@ -212,13 +215,15 @@ impl Transport {
             peers: Mutex::new(BTreeMap::new()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            runtime: tokio::runtime::Handle::current(),
         });
         for (&node, &addr) in &config.peers {
             shared.add_peer(node, addr);
         }
-        shared
-            .tasks
-            .spawn(listener::run(Arc::clone(&shared), listener));
+        shared.tasks.spawn_on(
+            listener::run(Arc::clone(&shared), listener),
+            &shared.runtime,
+        );
         tracing::info!(node = %config.node, %local_addr, peers = config.peers.len(), "transport started");
         Ok(Transport {
             owner: Arc::new(Owner { shared }),

@@ -66,7 +66,7 @@ pub(crate) fn spawn(shared: &Arc<Shared>, peer: NodeId, addr: SocketAddr) -> Pee
         connected: Arc::clone(&connected),
         cancel: cancel.clone(),
     };
-    shared.tasks.spawn(task.run());
+    shared.tasks.spawn_on(task.run(), &shared.runtime);
     PeerHandle {
         addr,
         queue: queue_tx,

@@ -1,0 +1,63 @@
+//! `steadfast-server`: run a node, or a local cluster to try.
+//!
+//! ```text
+//! steadfast-server run --id 1 --member 1=127.0.0.1:7001,127.0.0.1:7101 \
+//!     --member 2=… --member 3=… --data-dir data/1 [--durability quorum] [--config node.toml]
+//! steadfast-server cluster --nodes 3 --dir ./data
+//! ```
+
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use steadfast_server::cluster::{cluster, ClusterArgs};
+use steadfast_server::config::RunArgs;
+
+/// The steadfast reference server: a replicated key-value store.
+#[derive(Parser)]
+#[command(name = "steadfast-server", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one node.
+    Run(Box<RunArgs>),
+    /// Run a local cluster of node processes on loopback until Ctrl-C.
+    Cluster(ClusterArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    let result = match cli.command {
+        Cmd::Run(args) => match args.resolve() {
+            Ok(config) => runtime
+                .block_on(steadfast_server::run::run(config))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        Cmd::Cluster(args) => runtime.block_on(cluster(args)).map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(message),
+    }
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("steadfast-server: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,137 @@
+//! The reference server as real processes on loopback: every read mode,
+//! `kill -9` of the leader, a restart from the data directory, and a
+//! learner that catches up from a snapshot and is promoted.
+
+mod support;
+
+use serde_json::json;
+use support::ProcCluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_and_every_read_mode_work() {
+    let cluster = ProcCluster::start(3, &["--lease-max-drift-ms", "50"]);
+    let leader = cluster.leader(None).await;
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    // A write sent to a follower is redirected to the leader.
+    let (position, token) = cluster.put(follower, "greeting", "hello").await.unwrap();
+    assert!(position["lsn"].as_u64().unwrap() >= 1, "{position}");
+    assert!(!token.is_empty());
+    for mode in ["linearizable", "lease"] {
+        let value = cluster.get_eventually(leader, "greeting", mode, "").await;
+        assert_eq!(value, json!("hello"), "{mode} read");
+    }
+    // Redirected from a follower too.
+    let (value, _) = cluster
+        .get(follower, "greeting", "linearizable", "")
+        .await
+        .unwrap();
+    assert_eq!(value, json!("hello"));
+    // A session read on a follower waits until it has the session's write.
+    let (value, read_token) = cluster
+        .get(follower, "greeting", "session", &token)
+        .await
+        .unwrap();
+    assert_eq!(value, json!("hello"));
+    assert!(
+        read_token.ends_with(&token[..token.find('-').unwrap()]),
+        "{read_token} after {token}"
+    );
+    let value = cluster
+        .get_eventually(follower, "greeting", "stale", "")
+        .await;
+    assert!(value == json!("hello") || value.is_null());
+    // A missing key reads as null; a bad token is a 400.
+    let (value, _) = cluster
+        .get(leader, "nothing", "linearizable", "")
+        .await
+        .unwrap();
+    assert!(value.is_null());
+    let err = cluster
+        .get(leader, "greeting", "session", "garbage")
+        .await
+        .unwrap_err();
+    assert!(err.starts_with("400"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_leader_is_replaced_and_every_acknowledged_write_survives() {
+    let mut cluster = ProcCluster::start(3, &[]);
+    let leader = cluster.leader(None).await;
+    let mut token = String::new();
+    for i in 0..20 {
+        token = cluster
+            .put(leader, &format!("k{i}"), &format!("v{i}"))
+            .await
+            .unwrap()
+            .1;
+    }
+    cluster.kill(leader);
+    let new_leader = cluster.leader(Some(leader)).await;
+    for i in 0..20 {
+        let value = cluster
+            .get_eventually(new_leader, &format!("k{i}"), "linearizable", "")
+            .await;
+        assert_eq!(
+            value,
+            json!(format!("v{i}")),
+            "acknowledged write k{i} lost"
+        );
+    }
+    let (_, after) = cluster.put(new_leader, "after", "failover").await.unwrap();
+    // The killed node restarts from its data directory and rejoins.
+    cluster.spawn(leader);
+    let value = cluster
+        .get_eventually(leader, "after", "session", &after)
+        .await;
+    assert_eq!(value, json!("failover"));
+    let value = cluster
+        .get_eventually(leader, "k19", "session", &token)
+        .await;
+    assert_eq!(value, json!("v19"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_catches_up_from_a_snapshot_and_is_promoted() {
+    let mut cluster = ProcCluster::start(3, &["--snapshot-every", "20", "--snapshot-retain", "5"]);
+    let leader = cluster.leader(None).await;
+    let mut token = String::new();
+    for i in 0..60 {
+        token = cluster.put(leader, &format!("k{i}"), "v").await.unwrap().1;
+    }
+    let status = cluster.status(leader).await.unwrap();
+    assert!(status["snapshot"].as_u64().unwrap() >= 40, "{status}");
+    // Node 4 joins as a learner and is added on the leader.
+    cluster.add(4);
+    cluster.nodes.get_mut(&4).unwrap().extra = vec!["--join".into()];
+    cluster.spawn(4);
+    let (peer, http) = (cluster.nodes[&4].peer, cluster.nodes[&4].http);
+    let body = json!({ "id": 4, "peer": format!("127.0.0.1:{peer}"), "http": format!("127.0.0.1:{http}") });
+    cluster
+        .post_eventually(leader, "/cluster/learners", Some(body))
+        .await;
+    let promoted = cluster
+        .post_eventually(leader, "/cluster/promote/4", None)
+        .await;
+    let at = &promoted["position"];
+    let promotion = format!("{}.{}-0.0", at["epoch"], at["lsn"]);
+    // Once it has applied its promotion it has every write, and votes.
+    assert_eq!(
+        cluster
+            .get_eventually(4, "k59", "session", &promotion)
+            .await,
+        json!("v")
+    );
+    assert_eq!(
+        cluster.get_eventually(4, "k0", "session", &token).await,
+        json!("v")
+    );
+    let status = cluster.status(4).await.unwrap();
+    assert!(
+        status["installed_snapshots"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+    assert!(
+        status["voters"].as_array().unwrap().contains(&json!(4)),
+        "{status}"
+    );
+}
