@@ -321,3 +321,55 @@ async fn a_learner_joins_catches_up_from_a_snapshot_and_is_promoted() {
     );
     assert_eq!(got.value.as_deref(), Some(b"v".as_slice()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leadership_moves_on_request_and_a_removed_voter_leaves() {
+    let mut cluster = Cluster::new(3);
+    let first = cluster.leader().await;
+    write(&cluster.client(first), put("a", "1", 0, 0))
+        .await
+        .unwrap();
+    let target = cluster
+        .nodes
+        .keys()
+        .copied()
+        .find(|id| *id != first)
+        .unwrap();
+    cluster
+        .client(first)
+        .ask(|reply| Request::Transfer { to: target, reply })
+        .await
+        .unwrap();
+    let mut now_leading = None;
+    for _ in 0..250 {
+        if cluster.client(target).status().await.unwrap().role == "leader" {
+            now_leading = Some(target);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(now_leading, Some(target), "the transfer did not happen");
+    // The third voter is removed; the two left still commit writes.
+    let third = cluster
+        .nodes
+        .keys()
+        .copied()
+        .find(|id| *id != first && *id != target)
+        .unwrap();
+    cluster
+        .client(target)
+        .ask(|reply| Request::Membership {
+            change: MembershipChange::Remove(third),
+            addrs: None,
+            reply,
+        })
+        .await
+        .unwrap();
+    cluster.stop(third);
+    write(&cluster.client(target), put("b", "2", 0, 0))
+        .await
+        .unwrap();
+    let status = cluster.client(target).status().await.unwrap();
+    assert_eq!(status.voters.len(), 2, "{status:?}");
+    assert!(!status.voters.contains(&third.0));
+}
