@@ -152,13 +152,7 @@ impl ProcCluster {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        let token = header(&response, "x-session-token");
-        let status = response.status();
-        let body: Value = response.json().await.map_err(|e| e.to_string())?;
-        if !status.is_success() {
-            return Err(format!("{status}: {body}"));
-        }
-        Ok((body["position"].clone(), token))
+        answer(response, "position").await
     }
 
     /// GET `key` from node `via` with `consistency` and a session token.
@@ -176,13 +170,7 @@ impl ProcCluster {
             request = request.header("x-session-token", token);
         }
         let response = request.send().await.map_err(|e| e.to_string())?;
-        let token = header(&response, "x-session-token");
-        let status = response.status();
-        let body: Value = response.json().await.map_err(|e| e.to_string())?;
-        if !status.is_success() {
-            return Err(format!("{status}: {body}"));
-        }
-        Ok((body["value"].clone(), token))
+        answer(response, "value").await
     }
 
     /// Retry `get` until it succeeds (a node catching up, an election).
@@ -245,4 +233,16 @@ fn header(response: &reqwest::Response, name: &str) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A successful answer's `field` and session token, or the error status
+/// and body.
+async fn answer(response: reqwest::Response, field: &str) -> Result<(Value, String), String> {
+    let token = header(&response, "x-session-token");
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{status}: {body}"));
+    }
+    Ok((body[field].clone(), token))
 }
