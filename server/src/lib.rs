@@ -25,6 +25,8 @@
 //!   batch of appends (group commit), serving the four read modes.
 //! - [`http`]: the client API (HTTP/JSON) and Prometheus metrics.
 //! - [`config`]: the `run` flags and the optional TOML file.
+//! - [`loadgen`]: the load generator behind `bench`: closed-loop clients
+//!   against a steadfast or an etcd cluster, latencies in HDR histograms.
 //!
 //! The binary (`steadfast-server run`, `steadfast-server cluster`) wires
 //! them together.
@@ -36,6 +38,7 @@ pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod kv;
+pub mod loadgen;
 pub mod node;
 pub mod run;
 pub mod storage;
