@@ -4,6 +4,7 @@
 //! steadfast-server run --id 1 --member 1=127.0.0.1:7001,127.0.0.1:7101 \
 //!     --member 2=… --member 3=… --data-dir data/1 [--durability quorum] [--config node.toml]
 //! steadfast-server cluster --nodes 3 --dir ./data
+//! steadfast-server bench --target steadfast --endpoints 127.0.0.1:7101,127.0.0.1:7102
 //! ```
 
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use steadfast_server::cluster::{cluster, ClusterArgs};
 use steadfast_server::config::RunArgs;
+use steadfast_server::loadgen::{run_bench, BenchArgs};
 
 /// The steadfast reference server: a replicated key-value store.
 #[derive(Parser)]
@@ -27,6 +29,9 @@ enum Cmd {
     Run(Box<RunArgs>),
     /// Run a local cluster of node processes on loopback until Ctrl-C.
     Cluster(ClusterArgs),
+    /// Drive a cluster (steadfast or etcd) with concurrent clients; prints
+    /// a summary on stderr and one JSON line on stdout.
+    Bench(BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,13 @@ fn main() -> ExitCode {
             Err(e) => Err(e.to_string()),
         },
         Cmd::Cluster(args) => runtime.block_on(cluster(args)).map_err(|e| e.to_string()),
+        Cmd::Bench(args) => runtime
+            .block_on(run_bench(&args))
+            .map(|report| {
+                eprintln!("{}", report.summary());
+                println!("{}", report.json_line());
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
