@@ -236,7 +236,11 @@ mod tests {
             })
             .collect();
         let sent = envelopes.len();
-        for kind in [NetworkKind::Unordered, NetworkKind::Duplicating, NetworkKind::Ordered] {
+        for kind in [
+            NetworkKind::Unordered,
+            NetworkKind::Duplicating,
+            NetworkKind::Ordered,
+        ] {
             let network = match kind {
                 NetworkKind::Ordered => Network::new_ordered(envelopes.clone()),
                 NetworkKind::Duplicating => Network::new_unordered_duplicating(envelopes.clone()),

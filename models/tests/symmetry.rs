@@ -145,6 +145,9 @@ fn symmetry_over_per_link_fifo_networks_keeps_every_verdict() {
         same_verdicts(&name, &full, &reduced);
         let (f, r) = (full[0].unique_states, reduced[0].unique_states);
         println!("{name}: {f} states unreduced, {r} reduced");
-        assert!(r * 10 < f * 7, "{name}: symmetry should reduce ({r} of {f})");
+        assert!(
+            r * 10 < f * 7,
+            "{name}: symmetry should reduce ({r} of {f})"
+        );
     }
 }

@@ -34,12 +34,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "server")]
 pub mod cluster;
+#[cfg(feature = "server")]
 pub mod config;
+pub mod fuzzing;
+#[cfg(feature = "server")]
 pub mod http;
 pub mod kv;
+#[cfg(feature = "server")]
 pub mod loadgen;
+#[cfg(feature = "server")]
 pub mod node;
+#[cfg(feature = "server")]
 pub mod run;
 pub mod storage;
+#[cfg(feature = "server")]
 pub mod transport;

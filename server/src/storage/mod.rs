@@ -39,6 +39,12 @@ mod tests;
 pub use error::StorageError;
 pub use wal::TornTail;
 
+/// The header a log segment whose first entry is `first` starts with
+/// (for tests and fuzzing that build segment files).
+pub fn segment_header(first: Lsn) -> [u8; segment::HEADER] {
+    segment::header(first)
+}
+
 use snapshots::Snapshots;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
