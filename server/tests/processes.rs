@@ -135,3 +135,40 @@ async fn a_learner_catches_up_from_a_snapshot_and_is_promoted() {
         "{status}"
     );
 }
+
+/// Bad flags and settings are one line on stderr and a failing exit, never
+/// a panic or a usage screen.
+#[test]
+fn bad_flags_are_one_line_errors() {
+    let cases: [&[&str]; 5] = [
+        &["run", "--bogus"],
+        &["run", "--id", "1", "--listen-http", "nope"],
+        &["run", "--id", "1", "--member", "1=x"],
+        &["run", "--id", "0", "--data-dir", "d"],
+        &[
+            "run",
+            "--id",
+            "1",
+            "--member",
+            "1=127.0.0.1:1,127.0.0.1:2",
+            "--data-dir",
+            "d",
+            "--durability",
+            "sometimes",
+        ],
+    ];
+    for args in cases {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_steadfast-server"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("steadfast-server: "),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
