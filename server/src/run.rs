@@ -43,6 +43,9 @@ pub enum RunError {
         /// Why.
         source: std::io::Error,
     },
+    /// The node stopped on its own (its storage failed).
+    #[error("the node stopped: {0}")]
+    Stopped(String),
     /// The metrics registry refused a definition.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
@@ -75,9 +78,17 @@ pub async fn run(config: ServerConfig) -> Result<(), RunError> {
         transport.local_addr(),
         config.listen_http
     );
-    let served = axum::serve(http, api)
-        .with_graceful_shutdown(stop_signal())
-        .await;
+    let failure = node.failure();
+    let (failed_tx, mut failed_rx) = tokio::sync::oneshot::channel();
+    let stop = async move {
+        tokio::select! {
+            () = stop_signal() => {}
+            reason = failure => {
+                let _ = failed_tx.send(reason);
+            }
+        }
+    };
+    let served = axum::serve(http, api).with_graceful_shutdown(stop).await;
     if let Err(e) = served {
         tracing::error!("node {me}: the HTTP server failed: {e}");
     }
@@ -85,7 +96,11 @@ pub async fn run(config: ServerConfig) -> Result<(), RunError> {
     // The node thread blocks on storage; stop it off the runtime's threads.
     let _ = tokio::task::spawn_blocking(move || node.stop()).await;
     transport.shutdown().await;
-    Ok(())
+    match failed_rx.try_recv() {
+        // The process exits too, so that a supervisor restarts it.
+        Ok(reason) => Err(RunError::Stopped(reason)),
+        Err(_) => Ok(()),
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -20,6 +20,8 @@ use steadfast::{Entry, EntryKind, Membership, NodeId, Position};
 pub enum Applied {
     /// A command took effect.
     Done,
+    /// A node's addresses were recorded.
+    Registered,
     /// A retry of a write already applied (same client, sequence number at
     /// or below the last applied): no effect.
     Duplicate,
@@ -137,6 +139,7 @@ impl KvState {
             }
             Command::Register { node, addrs } => {
                 self.directory.insert(node, addrs);
+                return Applied::Registered;
             }
         }
         Applied::Done

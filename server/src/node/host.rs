@@ -2,14 +2,14 @@
 
 use super::request::{Request, RequestError, WriteOk};
 use super::{NodeConfig, NodeError, PeerNetwork, Status};
-use crate::kv::{Command, KvState, NodeAddrs};
+use crate::kv::{Applied, Command, KvState, NodeAddrs};
 use crate::storage::{Storage, StorageError};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use steadfast::wire::Envelope;
 use steadfast::{
-    Config, Entry, Instant, Membership, NodeId, Output, Position, ProposalOutcome, ProposeError,
-    ReadId, Replica, RequestId, SessionToken,
+    Config, Entry, Instant, Lsn, Membership, NodeId, Output, Position, ProposalOutcome,
+    ProposeError, ReadId, Replica, RequestId, SessionToken,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,6 +35,8 @@ pub(super) struct Host {
     applied_since_snapshot: u64,
     /// Snapshots installed from a leader since the node started.
     installed_snapshots: u64,
+    /// The peers the network was told to talk to.
+    peers: BTreeSet<NodeId>,
 }
 
 impl Host {
@@ -81,7 +83,7 @@ impl Host {
         let now = clock(started, config.clock_offset_ms);
         let replica = Replica::restart(core, recovered.durable, now)
             .map_err(|e| NodeError::Replica(e.to_string()))?;
-        let host = Host {
+        let mut host = Host {
             config,
             replica,
             storage,
@@ -95,10 +97,12 @@ impl Host {
             reads: Default::default(),
             applied_since_snapshot: 0,
             installed_snapshots: 0,
+            peers: BTreeSet::new(),
         };
         for (&node, addrs) in &host.config.members {
             if node != host.config.id {
                 host.network.add_peer(node, addrs.peer);
+                host.peers.insert(node);
             }
         }
         Ok(host)
@@ -116,22 +120,19 @@ impl Host {
         mut inbound: mpsc::Receiver<Envelope>,
         mut requests: mpsc::Receiver<Request>,
         mut stop: oneshot::Receiver<()>,
-    ) {
+    ) -> Result<(), String> {
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
         {
             Ok(runtime) => runtime,
-            Err(e) => {
-                tracing::error!("node {}: cannot build its runtime: {e}", self.config.id);
-                return;
-            }
+            Err(e) => return Err(format!("cannot build the node's runtime: {e}")),
         };
         runtime.block_on(async move {
+            let mut failure = Ok(());
             loop {
                 let deadline = self.deadline();
                 tokio::select! {
-                    biased;
                     _ = &mut stop => break,
                     Some(envelope) = inbound.recv() => self.on_envelope(envelope),
                     Some(request) = requests.recv() => self.on_request(request),
@@ -140,25 +141,35 @@ impl Host {
                         self.replica.handle_timeout(now);
                     }
                 }
-                // Group commit: take what else is waiting before syncing.
-                for _ in 0..4096 {
-                    if let Ok(envelope) = inbound.try_recv() {
-                        self.on_envelope(envelope);
-                    } else if let Ok(request) = requests.try_recv() {
-                        self.on_request(request);
-                    } else {
+                // Group commit: take what else is waiting, peers' messages
+                // and clients' requests alike, before syncing.
+                for _ in 0..2048 {
+                    let envelope = inbound.try_recv().ok();
+                    let request = requests.try_recv().ok();
+                    if envelope.is_none() && request.is_none() {
                         break;
+                    }
+                    if let Some(envelope) = envelope {
+                        self.on_envelope(envelope);
+                    }
+                    if let Some(request) = request {
+                        self.on_request(request);
                     }
                 }
                 if let Err(e) = self.perform_outputs() {
                     tracing::error!("node {}: storage failed, stopping: {e}", self.config.id);
+                    failure = Err(format!("storage failed: {e}"));
                     break;
                 }
+                // Only now does the state machine match the core's applied
+                // point: serve the local reads that may be.
+                self.serve_session_waits();
                 self.serve_arrived_reads();
                 self.reads.expire(self.now());
             }
             self.fail_everything();
-        });
+            failure
+        })
     }
 
     /// When the core next needs `handle_timeout`, as a tokio instant.
@@ -246,7 +257,19 @@ impl Host {
         addrs: Option<NodeAddrs>,
         reply: oneshot::Sender<Result<Position, RequestError>>,
     ) {
-        if let (Some(addrs), steadfast::MembershipChange::AddLearner(node)) = (addrs, change) {
+        let adding = match (addrs, change) {
+            (Some(addrs), steadfast::MembershipChange::AddLearner(node)) => Some((node, addrs)),
+            _ => None,
+        };
+        if let Some((node, addrs)) = adding {
+            if node == self.config.id || self.replica.membership().contains(node) {
+                let _ = reply.send(Err(RequestError::Rejected(format!(
+                    "node {node} is already a member"
+                ))));
+                return;
+            }
+            // The addresses go through the log first, so every replica
+            // knows them when the membership names the node.
             self.next_request += 1;
             let register = Command::Register { node, addrs };
             if let Err(ProposeError::NotLeader { leader }) =
@@ -256,12 +279,15 @@ impl Host {
                 let _ = reply.send(Err(self.not_leader(leader)));
                 return;
             }
-            self.network.add_peer(node, addrs.peer);
         }
         self.next_request += 1;
         let id = RequestId(self.next_request);
         match self.replica.propose_membership(now, id, change) {
             Ok(_) => {
+                if let Some((node, addrs)) = adding {
+                    self.network.add_peer(node, addrs.peer);
+                    self.peers.insert(node);
+                }
                 self.changes.insert(id, reply);
             }
             Err(e) => {
@@ -291,6 +317,13 @@ impl Host {
         loop {
             let mut persisted = None;
             while let Some(output) = self.replica.poll_output() {
+                if let Output::Truncated { after, .. } = &output {
+                    // What was appended past the cut is gone: report only
+                    // what a later append brings.
+                    if persisted.is_some_and(|p: Position| p.lsn > *after) {
+                        persisted = None;
+                    }
+                }
                 if let Some(position) = self.perform(output)? {
                     persisted = Some(position);
                 }
@@ -327,7 +360,9 @@ impl Host {
                     self.config.id,
                     entries.len()
                 );
-                self.rebuild_state()?;
+                if let Some(first) = entries.first() {
+                    self.rebuild_state(first.lsn.prev())?;
+                }
             }
             Output::Append { entries } => {
                 self.storage.append(&entries)?;
@@ -338,11 +373,16 @@ impl Host {
                 self.network.send(Envelope { from, to, message });
             }
             Output::Apply { entries } => {
+                let mut registered = false;
                 for entry in &entries {
-                    self.kv.apply(entry);
+                    registered |= matches!(self.kv.apply(entry), Applied::Registered);
                 }
                 self.applied_since_snapshot += entries.len() as u64;
-                self.serve_session_waits();
+                if registered {
+                    // A member's address may have arrived after the
+                    // membership that names it.
+                    self.connect_members();
+                }
             }
             Output::Reply { request, outcome } => self.complete(request, outcome),
             Output::RoleChanged {
@@ -381,20 +421,15 @@ impl Host {
                 self.storage.stage_snapshot_chunk(snapshot, offset, &data)?;
             }
             Output::InstallSnapshot { snapshot, .. } => {
-                let data = self.storage.install_snapshot(&snapshot)?;
-                match KvState::restore(&data) {
-                    Ok(kv) => self.kv = kv,
-                    Err(e) => {
-                        return Err(StorageError::BadStagedSnapshot {
-                            position: snapshot.position,
-                            what: e.to_string(),
-                        })
-                    }
-                }
+                // Decoded before anything on disk changes: bytes that are
+                // not a state of ours stop the node with its directory as
+                // it was.
+                let decode = |bytes: &[u8]| KvState::restore(bytes).map_err(|e| e.to_string());
+                self.kv = self.storage.install_snapshot(&snapshot, decode)?;
                 self.applied_since_snapshot = 0;
                 self.installed_snapshots += 1;
             }
-            Output::MembershipChanged { membership } => self.connect_members(&membership),
+            Output::MembershipChanged { .. } => self.connect_members(),
         }
         Ok(None)
     }
@@ -420,14 +455,26 @@ impl Host {
         }
     }
 
-    /// Talk to every member of `membership` (and only to them).
-    fn connect_members(&mut self, membership: &Membership) {
-        for node in membership.voters.iter().chain(&membership.learners) {
-            if *node != self.config.id {
-                if let Some(addrs) = self.addrs(*node) {
-                    self.network.add_peer(*node, addrs.peer);
-                }
+    /// Talk to every member of the membership in force (and stop talking
+    /// to nodes that left it), at the addresses known for them.
+    fn connect_members(&mut self) {
+        let membership = self.replica.membership();
+        let members: BTreeSet<NodeId> = membership
+            .voters
+            .iter()
+            .chain(&membership.learners)
+            .copied()
+            .filter(|&node| node != self.config.id)
+            .collect();
+        for &node in &members {
+            if let Some(addrs) = self.addrs(node) {
+                self.network.add_peer(node, addrs.peer);
+                self.peers.insert(node);
             }
+        }
+        for gone in self.peers.difference(&members).copied().collect::<Vec<_>>() {
+            self.network.remove_peer(gone);
+            self.peers.remove(&gone);
         }
     }
 
@@ -476,22 +523,36 @@ impl Host {
         Membership::new(self.config.members.keys().copied(), [])
     }
 
-    /// After a failover lost applied entries: the state from the snapshot,
-    /// then the log re-applied through the core's applied point.
-    fn rebuild_state(&mut self) -> Result<(), StorageError> {
+    /// After a failover lost applied entries from `through + 1` on: the
+    /// state from the snapshot, then the log re-applied through `through`
+    /// (the `Apply` outputs that follow bring it forward again). A snapshot
+    /// that already holds lost entries cannot be taken apart: the state is
+    /// then rebuilt from the log alone when it reaches back to the start,
+    /// and otherwise kept, with an error logged.
+    fn rebuild_state(&mut self, through: Lsn) -> Result<(), StorageError> {
         let mut kv = KvState::new();
         if let Some(meta) = self.storage.snapshot().cloned() {
-            let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
-            if let Some(data) = self.storage.read_snapshot_chunk(meta.position, 0, size)? {
-                kv = KvState::restore(&data).map_err(|e| StorageError::BadStagedSnapshot {
-                    position: meta.position,
-                    what: e.to_string(),
-                })?;
+            let from_log = self.replica.log_start().lsn.0 == 0;
+            if meta.position.lsn > through && !from_log {
+                tracing::error!(
+                    "node {}: the snapshot at {} holds entries the failover lost; the state keeps them",
+                    self.config.id,
+                    meta.position
+                );
+                return Ok(());
+            }
+            if meta.position.lsn <= through {
+                let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
+                if let Some(data) = self.storage.read_snapshot_chunk(meta.position, 0, size)? {
+                    kv = KvState::restore(&data).map_err(|e| StorageError::BadStagedSnapshot {
+                        position: meta.position,
+                        what: e.to_string(),
+                    })?;
+                }
             }
         }
-        let applied = self.replica.applied();
         for entry in self.replica.entries() {
-            if entry.lsn > kv.applied().lsn && entry.lsn <= applied {
+            if entry.lsn > kv.applied().lsn && entry.lsn <= through {
                 kv.apply(entry);
             }
         }

@@ -140,6 +140,9 @@ pub struct Node {
     requests: mpsc::Sender<Request>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Resolves with the reason if the node thread stops on its own (a
+    /// storage failure).
+    failed: Option<oneshot::Receiver<String>>,
     id: NodeId,
 }
 
@@ -161,14 +164,20 @@ impl Node {
         let host = host::Host::open(config, network)?;
         let (requests, requests_rx) = mpsc::channel(4096);
         let (stop, stop_rx) = oneshot::channel();
+        let (failed_tx, failed) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name(format!("node-{id}"))
-            .spawn(move || host.run(inbound, requests_rx, stop_rx))
+            .spawn(move || {
+                if let Err(failure) = host.run(inbound, requests_rx, stop_rx) {
+                    let _ = failed_tx.send(failure);
+                }
+            })
             .map_err(NodeError::Thread)?;
         Ok(Node {
             requests,
             stop: Some(stop),
             thread: Some(thread),
+            failed: Some(failed),
             id,
         })
     }
@@ -176,6 +185,22 @@ impl Node {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
+    }
+
+    /// Resolves with the reason when the node thread stops on its own (its
+    /// storage failed); pending forever otherwise. Taken once.
+    pub fn failure(&mut self) -> impl std::future::Future<Output = String> + Send + 'static {
+        let failed = self.failed.take();
+        async move {
+            match failed {
+                Some(failed) => match failed.await {
+                    Ok(reason) => reason,
+                    // Stopped on request: never a failure.
+                    Err(_) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        }
     }
 
     /// A handle for sending requests.

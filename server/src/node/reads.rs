@@ -164,7 +164,9 @@ impl Host {
     /// been performed, so the state machine may be read as it stands.
     pub(super) fn read_ready(&mut self, read: ReadId, _at_least: Position) {
         if let Some(waiting) = self.reads.confirming.remove(&read) {
-            let position = self.replica.applied_position();
+            // What the state machine holds now (the core's applied point
+            // may already be ahead, by outputs not yet performed).
+            let position = self.kv.applied();
             let _ = waiting
                 .reply
                 .send(Ok(self.serve(&waiting.key, position, waiting.token)));

@@ -373,3 +373,47 @@ async fn leadership_moves_on_request_and_a_removed_voter_leaves() {
     assert_eq!(status.voters.len(), 2, "{status:?}");
     assert!(!status.voters.contains(&third.0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adding_a_node_that_is_already_a_member_is_refused_and_changes_nothing() {
+    let cluster = Cluster::new(3);
+    let leader = cluster.leader().await;
+    let member = cluster
+        .nodes
+        .keys()
+        .copied()
+        .find(|id| *id != leader)
+        .unwrap();
+    let wrong = NodeAddrs {
+        peer: "127.0.0.1:1".parse().unwrap(),
+        http: "127.0.0.1:2".parse().unwrap(),
+    };
+    let refused = cluster
+        .client(leader)
+        .ask(|reply| Request::Membership {
+            change: MembershipChange::AddLearner(member),
+            addrs: Some(wrong),
+            reply,
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(RequestError::Rejected(_))),
+        "{refused:?}"
+    );
+    // Its address was not overwritten: a redirect still names the real one.
+    let err = read(
+        &cluster.client(member),
+        "k",
+        ReadMode::Linearizable,
+        SessionToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, RequestError::NotLeader { addrs: Some(a), .. } if a == addrs(leader.0)),
+        "{err}"
+    );
+    let status = cluster.client(leader).status().await.unwrap();
+    assert_eq!(status.last, status.commit);
+    assert_eq!(status.voters.len(), 3);
+}

@@ -167,8 +167,8 @@ impl Storage {
         self.wal.append(entries)
     }
 
-    /// Remove every entry after `after` (durable at the next sync; until
-    /// then a crash may bring them back, which is as if it came before).
+    /// Remove every entry after `after`, durably (before anything written
+    /// later can reach the disk).
     pub fn truncate_after(&mut self, after: Lsn) -> Result<(), StorageError> {
         self.wal.truncate_after(after)
     }
@@ -220,21 +220,29 @@ impl Storage {
         self.snapshots.stage_chunk(position, offset, data)
     }
 
-    /// Install the staged snapshot `meta`, durably: it becomes the newest
-    /// snapshot, and the log keeps only what follows it (the whole log goes
-    /// when the snapshot reaches past its end; otherwise segments wholly at
-    /// or below it go, and entries of a straddling segment stay, agreeing
-    /// with the snapshot as `Durable` allows). Returns the snapshot's bytes
-    /// for the state machine.
-    pub fn install_snapshot(&mut self, meta: &SnapshotMeta) -> Result<Vec<u8>, StorageError> {
-        let data = self.snapshots.install_staged(meta)?;
+    /// Install the staged snapshot `meta`, durably, once its size and
+    /// checksum match and `decode` (the state machine's) accepts its bytes;
+    /// when any check fails nothing changes. It becomes the newest
+    /// snapshot, and the log keeps only what follows it (the whole log
+    /// goes when the snapshot reaches past its end; otherwise segments
+    /// wholly at or below it go, and entries of a straddling segment stay,
+    /// agreeing with the snapshot as `Durable` allows). Returns what
+    /// `decode` made of the bytes.
+    pub fn install_snapshot<T>(
+        &mut self,
+        meta: &SnapshotMeta,
+        decode: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, StorageError> {
+        // Earlier log writes reach the disk before the snapshot does.
+        self.wal.sync()?;
+        let decoded = self.snapshots.install_staged(meta, decode)?;
         let through = meta.position.lsn;
         if self.wal.last().is_none_or(|last| last <= through) {
             self.wal.clear()?;
         } else {
             self.wal.compact_through(through)?;
         }
-        Ok(data)
+        Ok(decoded)
     }
 }
 

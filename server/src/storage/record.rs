@@ -49,7 +49,22 @@ pub(crate) enum Scanned<'a> {
     Corrupt(String),
 }
 
+/// How far past a damaged record [`scan`] looks for an intact one (which
+/// makes the damage corruption rather than a torn write).
+const LOOK_AHEAD: usize = 4096;
+
+/// The block size a disk writes atomically at the least: a torn write
+/// leaves whole blocks of zeros where its data never arrived.
+const SECTOR: usize = 512;
+
 /// Read the record at `at` of `bytes` (a whole segment file).
+///
+/// Torn: the damage runs to the end of the file (an incomplete header, a
+/// length past the end with no intact record after it, a checksum failure
+/// in the last record), or it is a zero-filled region of the kind an
+/// incomplete multi-block write leaves (a zero header, or zero sectors in
+/// the damaged record). Everything else is corruption: a length over the
+/// limit, or damage with an intact record after it.
 pub(crate) fn scan(bytes: &[u8], at: usize) -> Scanned<'_> {
     let Some(rest) = bytes.get(at..) else {
         return Scanned::Torn;
@@ -64,22 +79,32 @@ pub(crate) fn scan(bytes: &[u8], at: usize) -> Scanned<'_> {
     let (Some(len), Some(crc)) = (le_u32(rest, 0), le_u32(rest, 4)) else {
         return Scanned::Torn;
     };
-    let len = usize::try_from(len).unwrap_or(usize::MAX);
-    let available = rest.len() - RECORD_HEADER;
-    if len > available {
-        // The length runs past the end: the write did not finish (or the
-        // length itself is damaged, which cannot be told apart).
+    if len == 0 && crc == 0 {
+        // No record has an empty body: a block that was never written.
         return Scanned::Torn;
     }
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
     if len > MAX_RECORD_BODY {
         return Scanned::Corrupt(format!(
             "record length {len} is over the limit of {MAX_RECORD_BODY}"
         ));
     }
+    let available = rest.len() - RECORD_HEADER;
+    if len > available {
+        // The length runs past the end: the write did not finish, unless
+        // the length itself was damaged and intact records follow.
+        return match intact_record_within(rest, 1) {
+            Some(offset) => Scanned::Corrupt(format!(
+                "record length {len} runs past the end of the file, but an intact record starts {offset} bytes further on"
+            )),
+            None => Scanned::Torn,
+        };
+    }
     let body = &rest[RECORD_HEADER..RECORD_HEADER + len];
     let expected = crc32c::crc32c_append(crc32c::crc32c(&rest[..4]), body);
     if expected != crc {
-        return if len == available {
+        let end = at + RECORD_HEADER + len;
+        return if len == available || has_zero_sector(bytes, at, end) {
             Scanned::Torn
         } else {
             Scanned::Corrupt(format!(
@@ -92,6 +117,43 @@ pub(crate) fn scan(bytes: &[u8], at: usize) -> Scanned<'_> {
         body,
         next: at + RECORD_HEADER + len,
     }
+}
+
+/// Whether an intact record (non-empty, within the limit, its checksum
+/// right) starts at `at` of `bytes`.
+fn intact_record_at(bytes: &[u8], at: usize) -> bool {
+    let Some(rest) = bytes.get(at..) else {
+        return false;
+    };
+    let (Some(len), Some(crc)) = (le_u32(rest, 0), le_u32(rest, 4)) else {
+        return false;
+    };
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len == 0 || len > MAX_RECORD_BODY || len > rest.len() - RECORD_HEADER {
+        return false;
+    }
+    let body = &rest[RECORD_HEADER..RECORD_HEADER + len];
+    crc32c::crc32c_append(crc32c::crc32c(&rest[..4]), body) == crc
+}
+
+/// The first offset from `from` (within [`LOOK_AHEAD`]) where an intact
+/// record starts in `bytes`.
+fn intact_record_within(bytes: &[u8], from: usize) -> Option<usize> {
+    (from..bytes.len().min(from + LOOK_AHEAD)).find(|&offset| intact_record_at(bytes, offset))
+}
+
+/// Whether a whole sector-aligned block of zeros lies within
+/// `bytes[start..end]`.
+fn has_zero_sector(bytes: &[u8], start: usize, end: usize) -> bool {
+    let first = start.div_ceil(SECTOR) * SECTOR;
+    (first..end)
+        .step_by(SECTOR)
+        .filter_map(|block| {
+            bytes
+                .get(block..block + SECTOR)
+                .filter(|_| block + SECTOR <= end)
+        })
+        .any(|block| block.iter().all(|&b| b == 0))
 }
 
 /// The little-endian `u32` at `at` of `bytes`, if it is all there.
@@ -175,6 +237,38 @@ mod tests {
         let end = bytes.len();
         bytes.extend_from_slice(&[0; 100]);
         assert_eq!(scan(&bytes, end), Scanned::Torn);
+    }
+
+    #[test]
+    fn a_damaged_length_with_records_after_it_is_corrupt_not_torn() {
+        let mut bytes = two_records();
+        // The first record's length now runs past the end of the file.
+        bytes[3] = 0x01;
+        let Scanned::Corrupt(what) = scan(&bytes, 0) else {
+            panic!("cut as torn: {:?}", scan(&bytes, 0));
+        };
+        assert!(what.contains("intact record"), "{what}");
+        // Over the limit is corruption whatever follows.
+        let mut bytes = two_records();
+        bytes[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(scan(&bytes, 0), Scanned::Corrupt(_)));
+    }
+
+    #[test]
+    fn zeros_an_incomplete_write_left_are_torn_even_before_later_data() {
+        // A record of two sectors whose first never reached the disk,
+        // followed by one that did.
+        let mut bytes = Vec::new();
+        encode_record(&[7u8; 2 * SECTOR], &mut bytes);
+        encode_record(b"later", &mut bytes);
+        for b in &mut bytes[SECTOR..2 * SECTOR] {
+            *b = 0;
+        }
+        assert_eq!(scan(&bytes, 0), Scanned::Torn);
+        // And a zero header with data after it.
+        let mut bytes = vec![0u8; 8];
+        encode_record(b"later", &mut bytes);
+        assert_eq!(scan(&bytes, 0), Scanned::Torn);
     }
 
     #[test]

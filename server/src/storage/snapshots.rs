@@ -198,8 +198,14 @@ impl Snapshots {
     }
 
     /// Make the staged snapshot described by `meta` the newest snapshot,
-    /// durably, after checking its size and checksum; returns its bytes.
-    pub(crate) fn install_staged(&mut self, meta: &SnapshotMeta) -> Result<Vec<u8>, StorageError> {
+    /// durably, after checking its size and checksum and that `decode`
+    /// accepts its bytes (nothing changes when any check fails); returns
+    /// what `decode` made of them.
+    pub(crate) fn install_staged<T>(
+        &mut self,
+        meta: &SnapshotMeta,
+        decode: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, StorageError> {
         let path = self.dir.join(STAGING);
         let bad = |what: String| StorageError::BadStagedSnapshot {
             position: meta.position,
@@ -218,6 +224,7 @@ impl Snapshots {
                 meta.checksum
             )));
         }
+        let decoded = decode(&data).map_err(bad)?;
         let mut bytes = header(meta)?;
         let data_start = bytes.len() as u64;
         bytes.extend_from_slice(&data);
@@ -225,7 +232,7 @@ impl Snapshots {
         remove_file(&path)?;
         self.staging = None;
         self.replace_current(meta.clone(), data_start)?;
-        Ok(data)
+        Ok(decoded)
     }
 }
 

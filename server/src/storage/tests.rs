@@ -277,7 +277,12 @@ fn snapshots_are_served_in_chunks_staged_and_installed() {
     // A chunk that does not follow on is ignored.
     assert!(!follower.stage_snapshot_chunk(at, 1, b"x").unwrap());
     // The log ends before the snapshot: it goes entirely.
-    assert_eq!(follower.install_snapshot(&meta).unwrap(), data);
+    assert_eq!(
+        follower
+            .install_snapshot(&meta, |b| Ok(b.to_vec()))
+            .unwrap(),
+        data
+    );
     assert_eq!(follower.last_lsn(), None);
     follower.append(&entries(2, 101..=102)).unwrap();
     follower.sync().unwrap();
@@ -308,7 +313,9 @@ fn an_install_whose_bytes_do_not_match_is_refused() {
         checksum: crc32c::crc32c(b"hello"),
     };
     storage.stage_snapshot_chunk(at, 0, b"hellO").unwrap();
-    let err = storage.install_snapshot(&meta).unwrap_err();
+    let err = storage
+        .install_snapshot(&meta, |b| Ok(b.to_vec()))
+        .unwrap_err();
     assert!(
         matches!(err, StorageError::BadStagedSnapshot { .. }),
         "{err}"
@@ -476,4 +483,32 @@ fn an_empty_last_segment_is_reused_or_replaced() {
     assert_eq!(std::fs::read_dir(&wal).unwrap().count(), 2);
     let (_, recovered) = reopen(dir.path(), StorageOptions::default());
     assert_eq!(recovered.durable.log, entries(1, 1..=3));
+}
+
+/// A snapshot whose bytes the state machine cannot read is not installed:
+/// the log and the older snapshot stay as they were.
+#[test]
+fn a_snapshot_the_state_machine_refuses_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut storage, _) = reopen(dir.path(), StorageOptions::default());
+    storage.append(&entries(1, 1..=3)).unwrap();
+    storage.sync().unwrap();
+    let at = Position::new(Epoch(2), Lsn(10));
+    let meta = SnapshotMeta {
+        position: at,
+        membership: Membership::new([NodeId(1)], []),
+        size: 5,
+        checksum: crc32c::crc32c(b"hello"),
+    };
+    storage.stage_snapshot_chunk(at, 0, b"hello").unwrap();
+    let err = storage
+        .install_snapshot(&meta, |_| Err::<(), _>("not a state of ours".to_owned()))
+        .unwrap_err();
+    assert!(err.to_string().contains("not a state of ours"), "{err}");
+    assert!(storage.snapshot().is_none());
+    assert_eq!(storage.last_lsn(), Some(Lsn(3)));
+    drop(storage);
+    let (_, recovered) = reopen(dir.path(), StorageOptions::default());
+    assert_eq!(recovered.durable.log, entries(1, 1..=3));
+    assert!(recovered.durable.snapshot.is_none());
 }

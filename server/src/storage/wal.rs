@@ -264,7 +264,7 @@ impl Wal {
         Ok(())
     }
 
-    /// Remove every entry after `after` (durable at the next sync).
+    /// Remove every entry after `after`, durably.
     pub(crate) fn truncate_after(&mut self, after: Lsn) -> Result<(), StorageError> {
         while let Some(segment) = self.segments.last() {
             if segment.first > after {
@@ -298,6 +298,10 @@ impl Wal {
                 self.active = Some(segment::open_for_append(&last.path)?);
             }
         }
+        // Durable at once: later records overwrite the cut region, and a
+        // snapshot install may follow, neither of which may reach the disk
+        // before the cut does. (Truncations are rare.)
+        self.sync()?;
         Ok(())
     }
 
