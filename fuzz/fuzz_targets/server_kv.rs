@@ -1,3 +1,3 @@
-//! Fuzz target `server_kv`: see `steadfast_server::fuzzing::check_kv`.
+//! Fuzz target `server_kv`: see `steadfast_server::fuzzing::check_server_kv`.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_server::fuzzing::check_kv(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| steadfast_server::fuzzing::check_server_kv(data));

@@ -1,15 +1,25 @@
 //! Properties the fuzz targets check (`fuzz/fuzz_targets/server_*.rs`),
 //! here so that `cargo test` runs them on a few inputs too.
 //!
-//! - [`check_storage_files`]: whatever bytes a crash, a bad disk or a
+//! - [`check_server_storage`]: whatever bytes a crash, a bad disk or a
 //!   hostile hand leaves in a data directory, opening it is a value or a
 //!   typed error, never a panic; what opens, opens the same way twice (the
 //!   torn tail was cut once, durably); and the replica restarted from it
 //!   is a value or a typed error too.
-//! - [`check_kv`]: any bytes are a command or not, a snapshot or not, and
+//! - [`check_server_kv`]: any bytes are a command or not, a snapshot or not, and
 //!   applying any entry to any state is total.
 
 use crate::kv::{Command, KvState};
+
+/// A fuzz target's check.
+pub type Check = fn(&[u8]);
+
+/// The server's fuzz targets and their checks, by target name (the
+/// target `NAME` calls `check_NAME`).
+pub const TARGETS: &[(&str, Check)] = &[
+    ("server_storage", check_server_storage),
+    ("server_kv", check_server_kv),
+];
 use crate::storage::{Storage, StorageOptions};
 use std::path::PathBuf;
 use steadfast::{Config, Entry, EntryKind, Epoch, Instant, Lsn, NodeId, Replica};
@@ -27,7 +37,7 @@ fn scratch() -> Option<PathBuf> {
 /// when the first byte is odd, so records are reached), a second segment,
 /// the hard state and a snapshot. Each part is preceded by its length (one
 /// byte, times 4).
-pub fn check_storage_files(data: &[u8]) {
+pub fn check_server_storage(data: &[u8]) {
     let Some(dir) = scratch() else {
         return;
     };
@@ -87,7 +97,7 @@ pub fn check_storage_files(data: &[u8]) {
 }
 
 /// Commands, snapshots and apply on arbitrary bytes.
-pub fn check_kv(data: &[u8]) {
+pub fn check_server_kv(data: &[u8]) {
     if let Some(command) = Command::decode(data) {
         assert_eq!(
             Command::decode(&command.encode()),
@@ -123,8 +133,8 @@ mod tests {
             &[1, 3, 7, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2],
         ];
         for input in inputs {
-            check_storage_files(input);
-            check_kv(input);
+            check_server_storage(input);
+            check_server_kv(input);
         }
     }
 }

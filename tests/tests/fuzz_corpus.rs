@@ -1,6 +1,7 @@
 //! Replays every committed fuzz input on stable `cargo test`: each file
 //! under `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` goes
-//! through the same `steadfast_sim::fuzzing` check the cargo-fuzz target runs.
+//! through the same check the cargo-fuzz target runs (`steadfast_sim::fuzzing`,
+//! or `steadfast_server::fuzzing` for the server's targets).
 //!
 //! The seed corpus is written by the ignored test below:
 //!
@@ -14,9 +15,20 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use steadfast::wire;
 use steadfast_formats::frame::{Frame, RecordKind};
+use steadfast_sim::fuzzing::check_for;
 use steadfast_sim::fuzzing::cluster::{run_cluster, Program};
 use steadfast_sim::fuzzing::snapshot::run_snapshot;
-use steadfast_sim::fuzzing::{check_for, TARGETS};
+
+/// Every target's name, check, and the crate whose `fuzzing` module holds it.
+fn targets() -> Vec<(&'static str, fn(&[u8]), &'static str)> {
+    let sim = steadfast_sim::fuzzing::TARGETS
+        .iter()
+        .map(|&(name, check)| (name, check, "steadfast_sim"));
+    let server = steadfast_server::fuzzing::TARGETS
+        .iter()
+        .map(|&(name, check)| (name, check as fn(&[u8]), "steadfast_server"));
+    sim.chain(server).collect()
+}
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
@@ -42,14 +54,14 @@ fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
 fn every_corpus_and_regression_input_passes_its_check() {
     let mut failures = Vec::new();
     let mut counts = BTreeMap::new();
-    for (target, check) in TARGETS {
+    for (target, check, _) in targets() {
         for kind in ["corpus", "regressions"] {
             for path in inputs(kind, target) {
                 let bytes = fs::read(&path).expect("readable fuzz input");
                 if catch_unwind(AssertUnwindSafe(|| check(&bytes))).is_err() {
                     failures.push(path.display().to_string());
                 }
-                *counts.entry(*target).or_insert(0) += 1;
+                *counts.entry(target).or_insert(0) += 1;
             }
         }
     }
@@ -57,7 +69,7 @@ fn every_corpus_and_regression_input_passes_its_check() {
         failures.is_empty(),
         "fuzz inputs failing their check: {failures:#?}"
     );
-    for (target, _) in TARGETS {
+    for (target, _, _) in targets() {
         assert!(
             counts.get(target).copied().unwrap_or(0) >= 3,
             "target {target} has (almost) no committed seed corpus: {counts:?}"
@@ -77,16 +89,19 @@ fn every_fuzz_target_runs_a_registered_check() {
         })
         .collect();
     names.sort();
-    let mut registered: Vec<String> = TARGETS.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let targets = targets();
+    let mut registered: Vec<String> = targets.iter().map(|(n, _, _)| (*n).to_owned()).collect();
     registered.sort();
     assert_eq!(names, registered);
-    for name in &names {
+    for (name, _, krate) in &targets {
         let source = fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
         assert!(
-            source.contains(&format!("steadfast_sim::fuzzing::check_{name}(data)")),
-            "fuzz target {name} must call check_{name}"
+            source.contains(&format!("{krate}::fuzzing::check_{name}(data)")),
+            "fuzz target {name} must call {krate}::fuzzing::check_{name}"
         );
-        assert!(check_for(name).is_some());
+        if *krate == "steadfast_sim" {
+            assert!(check_for(name).is_some());
+        }
     }
 }
 
