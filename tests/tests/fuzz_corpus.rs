@@ -19,8 +19,12 @@ use steadfast_sim::fuzzing::check_for;
 use steadfast_sim::fuzzing::cluster::{run_cluster, Program};
 use steadfast_sim::fuzzing::snapshot::run_snapshot;
 
-/// Every target's name, check, and the crate whose `fuzzing` module holds it.
-fn targets() -> Vec<(&'static str, fn(&[u8]), &'static str)> {
+/// A fuzz target: its name, its check, and the crate whose `fuzzing`
+/// module holds the check.
+type Target = (&'static str, fn(&[u8]), &'static str);
+
+/// Every fuzz target.
+fn targets() -> Vec<Target> {
     let sim = steadfast_sim::fuzzing::TARGETS
         .iter()
         .map(|&(name, check)| (name, check, "steadfast_sim"));
