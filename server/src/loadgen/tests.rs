@@ -9,7 +9,8 @@ use super::workload::{key_name, Op, Workload};
 use super::*;
 use crate::http::{router, Metrics};
 use crate::kv::NodeAddrs;
-use crate::node::{Node, NodeConfig, PeerNetwork};
+use crate::node::mem_network::MemNetwork;
+use crate::node::{Node, NodeConfig};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -19,27 +20,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use steadfast::wire::Envelope;
 use steadfast::NodeId;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-/// Delivers envelopes to the nodes' inbound channels.
-#[derive(Default)]
-struct MemNetwork {
-    inboxes: Mutex<BTreeMap<NodeId, mpsc::Sender<Envelope>>>,
-}
-
-impl PeerNetwork for MemNetwork {
-    fn send(&self, envelope: Envelope) -> bool {
-        let inboxes = self.inboxes.lock().unwrap();
-        inboxes
-            .get(&envelope.to)
-            .is_some_and(|inbox| inbox.try_send(envelope).is_ok())
-    }
-    fn add_peer(&self, _: NodeId, _: SocketAddr) {}
-    fn remove_peer(&self, _: NodeId) {}
-}
 
 /// Three nodes, each serving the client API on its own loopback port.
 struct HttpCluster {

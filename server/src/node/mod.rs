@@ -21,6 +21,8 @@ mod request;
 mod status;
 
 #[cfg(test)]
+pub(crate) mod mem_network;
+#[cfg(test)]
 mod tests;
 
 pub use request::{ReadMode, ReadOk, Request, RequestError, WriteOk};

@@ -3,25 +3,8 @@
 
 use super::*;
 use crate::kv::Command;
-use std::sync::Mutex;
+use mem_network::MemNetwork;
 use steadfast::{MembershipChange, SessionToken};
-
-/// Delivers envelopes to the nodes' inbound channels; a node can be cut off.
-#[derive(Default)]
-struct MemNetwork {
-    inboxes: Mutex<BTreeMap<NodeId, mpsc::Sender<Envelope>>>,
-}
-
-impl PeerNetwork for MemNetwork {
-    fn send(&self, envelope: Envelope) -> bool {
-        let inboxes = self.inboxes.lock().unwrap();
-        inboxes
-            .get(&envelope.to)
-            .is_some_and(|inbox| inbox.try_send(envelope).is_ok())
-    }
-    fn add_peer(&self, _: NodeId, _: SocketAddr) {}
-    fn remove_peer(&self, _: NodeId) {}
-}
 
 struct Cluster {
     network: Arc<MemNetwork>,
