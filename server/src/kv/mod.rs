@@ -120,7 +120,7 @@ impl KvState {
             EntryKind::Noop => return Applied::NotACommand,
         };
         let Some(command) = Command::decode(bytes) else {
-            self.undecodable += 1;
+            self.undecodable = self.undecodable.saturating_add(1);
             return Applied::Undecodable;
         };
         if let Some((client, seq)) = command.session() {

@@ -66,7 +66,9 @@ impl Segment {
     /// The lsn of its last entry, if it holds any.
     pub(crate) fn last(&self) -> Option<Lsn> {
         let count = u64::try_from(self.offsets.len()).ok()?;
-        count.checked_sub(1).map(|n| Lsn(self.first.0 + n))
+        count
+            .checked_sub(1)
+            .map(|n| Lsn(self.first.0.saturating_add(n)))
     }
 }
 
@@ -141,7 +143,7 @@ pub(crate) fn read(dir: &Path, name: &str, first: Lsn) -> Result<ReadSegment, St
                     Ok(entry) => entry,
                     Err(e) => return Err(corrupt(at, format!("undecodable entry: {e}"))),
                 };
-                let expected = Lsn(first.0 + entries.len() as u64);
+                let expected = Lsn(first.0.saturating_add(entries.len() as u64));
                 if entry.lsn != expected {
                     return Err(StorageError::Gap {
                         path: path.clone(),

@@ -274,7 +274,8 @@ impl Wal {
                 self.dir_changed = true;
                 continue;
             }
-            let keep = usize::try_from(after.0 - segment.first.0 + 1).unwrap_or(usize::MAX);
+            let keep = usize::try_from(after.0.saturating_sub(segment.first.0).saturating_add(1))
+                .unwrap_or(usize::MAX);
             if keep < segment.offsets.len() {
                 let cut = segment.offsets[keep];
                 let path = segment.path.clone();
