@@ -128,14 +128,7 @@ async fn writes_to_three_nodes_are_counted_and_land() {
     // Every acknowledged write is an entry at or below the commit point.
     let http = reqwest::Client::new();
     let base = format!("http://{}", cluster.http[leader]);
-    let status: Value = http
-        .get(format!("{base}/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = get_json(&http, format!("{base}/status")).await;
     assert!(
         status["commit"].as_u64().unwrap() >= report.writes,
         "{status}"
@@ -143,17 +136,8 @@ async fn writes_to_three_nodes_are_counted_and_land() {
     // And the values read back through the API are ones the clients wrote.
     let mut present = 0;
     for n in 0..args.keys {
-        let answer: Value = http
-            .get(format!(
-                "{base}/kv/{}?consistency=linearizable",
-                key_name(n)
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{base}/kv/{}?consistency=linearizable", key_name(n));
+        let answer = get_json(&http, url).await;
         if let Some(value) = answer["value"].as_str() {
             present += 1;
             assert_eq!(value.len(), args.value_size, "{answer}");
@@ -326,4 +310,9 @@ fn the_json_line_names_every_figure() {
         "{}",
         report.summary()
     );
+}
+
+/// The JSON answer of a GET.
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
 }
