@@ -2,7 +2,7 @@
 //! they override. Anything wrong is one line saying what and where.
 
 use crate::kv::NodeAddrs;
-use crate::node::NodeConfig;
+use crate::node::{ClockOffset, NodeConfig};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -58,6 +58,10 @@ pub struct RunArgs {
     /// Shift this node's clock by this many milliseconds (fault testing).
     #[arg(long, allow_hyphen_values = true)]
     pub clock_offset_ms: Option<i64>,
+    /// Serve `POST /admin/clock-offset {"ms": N}`, which shifts this node's
+    /// clock while it runs (fault testing only).
+    #[arg(long)]
+    pub clock_control: bool,
     /// Where peers connect (default: this node's member entry).
     #[arg(long)]
     pub listen_peer: Option<SocketAddr>,
@@ -82,6 +86,7 @@ struct FileConfig {
     snapshot_retain: Option<u64>,
     join: Option<bool>,
     clock_offset_ms: Option<i64>,
+    clock_control: Option<bool>,
     listen_peer: Option<SocketAddr>,
     listen_http: Option<SocketAddr>,
     #[serde(default)]
@@ -231,7 +236,9 @@ impl RunArgs {
         if let Some(retain) = self.snapshot_retain.or(file.snapshot_retain) {
             node.snapshot_retain_entries = retain;
         }
-        node.clock_offset_ms = self.clock_offset_ms.or(file.clock_offset_ms).unwrap_or(0);
+        node.clock_offset =
+            ClockOffset::new(self.clock_offset_ms.or(file.clock_offset_ms).unwrap_or(0));
+        node.clock_control = self.clock_control || file.clock_control.unwrap_or(false);
         Ok(ServerConfig {
             node,
             listen_peer,

@@ -138,6 +138,53 @@ async fn a_learner_catches_up_from_a_snapshot_and_is_promoted() {
     );
 }
 
+/// A prefix read returns every key under the prefix; the clock-offset
+/// endpoint answers only on a node started with clock control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefix_reads_and_clock_control_work() {
+    let cluster = ProcCluster::start(1, &["--clock-control"]);
+    let leader = cluster.leader(None).await;
+    for element in ["3", "17", "5"] {
+        cluster
+            .put(leader, &format!("set/{element}"), element)
+            .await
+            .unwrap();
+    }
+    cluster.put(leader, "settled", "no").await.unwrap();
+    let answer: serde_json::Value = cluster
+        .http
+        .get(cluster.url(leader, "/kv?prefix=set/&consistency=linearizable"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["entries"],
+        json!({ "set/17": "17", "set/3": "3", "set/5": "5" }),
+        "{answer}"
+    );
+    assert!(answer["position"]["lsn"].as_u64().unwrap() >= 4, "{answer}");
+    let changed = cluster
+        .post_eventually(leader, "/admin/clock-offset", Some(json!({ "ms": -250 })))
+        .await;
+    assert_eq!(changed["clock_offset_ms"], json!(-250), "{changed}");
+    // The node still serves after its clock went back.
+    cluster.put(leader, "after", "skew").await.unwrap();
+
+    let plain = ProcCluster::start(1, &[]);
+    let node = plain.leader(None).await;
+    let refused = plain
+        .http
+        .post(plain.url(node, "/admin/clock-offset"))
+        .json(&json!({ "ms": 5 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+}
+
 /// Bad flags and settings are one line on stderr and a failing exit, never
 /// a panic or a usage screen.
 #[test]

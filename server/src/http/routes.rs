@@ -2,7 +2,7 @@
 
 use super::{token, Metrics};
 use crate::kv::{Command, NodeAddrs};
-use crate::node::{NodeClient, ReadMode, Request, RequestError};
+use crate::node::{NodeClient, ReadMode, ReadTarget, Request, RequestError};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,7 @@ struct Api {
 /// The client API of one node.
 pub fn router(node: NodeClient, metrics: Metrics) -> Router {
     Router::new()
+        .route("/kv", get(scan_prefix))
         .route("/kv/{key}", get(get_key).put(put_key).delete(delete_key))
         .route("/status", get(status))
         .route("/metrics", get(metrics_text))
@@ -30,6 +31,7 @@ pub fn router(node: NodeClient, metrics: Metrics) -> Router {
         .route("/cluster/promote/{id}", post(promote))
         .route("/cluster/members/{id}", delete(remove_member))
         .route("/cluster/transfer/{id}", post(transfer))
+        .route("/admin/clock-offset", post(set_clock_offset))
         .with_state(Api { node, metrics })
 }
 
@@ -223,7 +225,7 @@ async fn get_key(
     let answer = api
         .node
         .ask(|reply| Request::Read {
-            key,
+            key: ReadTarget::Key(key),
             mode,
             token,
             reply,
@@ -244,6 +246,101 @@ async fn get_key(
             Err(error)
         }
     }
+}
+
+#[derive(Deserialize)]
+struct ScanParams {
+    prefix: Option<String>,
+    consistency: Option<ReadMode>,
+}
+
+/// `GET /kv?prefix=P&consistency=…`: every key under `P`, read as one
+/// read in the given mode.
+async fn scan_prefix(
+    State(api): State<Api>,
+    Query(params): Query<ScanParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = session(&headers)?;
+    let Some(prefix) = params.prefix else {
+        return Err(ApiError::bad_request(
+            "GET /kv needs ?prefix=P (and optionally &consistency=…)",
+        ));
+    };
+    let mode = params.consistency.unwrap_or(ReadMode::Linearizable);
+    let path = format!(
+        "/kv?prefix={}&consistency={}",
+        url_encode(&prefix),
+        mode_name(mode)
+    );
+    let answer = api
+        .node
+        .ask(|reply| Request::Read {
+            key: ReadTarget::Prefix(prefix),
+            mode,
+            token,
+            reply,
+        })
+        .await;
+    match answer {
+        Ok(ok) => {
+            api.metrics.count("scan", "ok");
+            let entries: serde_json::Map<String, serde_json::Value> = ok
+                .entries
+                .into_iter()
+                .map(|(key, value)| (key, String::from_utf8_lossy(&value).into_owned().into()))
+                .collect();
+            Ok(with_token(
+                json!({ "entries": entries, "position": position_json(ok.position) }),
+                &ok.token,
+            ))
+        }
+        Err(e) => {
+            let error = ApiError::from_node(e, &path);
+            api.metrics.count("scan", error.outcome());
+            Err(error)
+        }
+    }
+}
+
+/// `text` as a query-string value (unreserved characters kept, the rest
+/// percent-encoded).
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct ClockOffsetBody {
+    ms: i64,
+}
+
+/// `POST /admin/clock-offset {"ms": N}`: shift this node's clock (only on
+/// a node started with clock control on; fault testing of leases).
+async fn set_clock_offset(
+    State(api): State<Api>,
+    body: Option<Json<ClockOffsetBody>>,
+) -> Result<Response, ApiError> {
+    let Some(offset) = api.node.clock_control() else {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            message: "clock control is off on this node (start it with --clock-control)".into(),
+            location: None,
+        });
+    };
+    let Some(Json(ClockOffsetBody { ms })) = body else {
+        return Err(ApiError::bad_request("the body must be {\"ms\": N}"));
+    };
+    let before = offset.ms();
+    offset.set(ms);
+    Ok(Json(json!({ "clock_offset_ms": ms, "was": before })).into_response())
 }
 
 fn mode_name(mode: ReadMode) -> &'static str {

@@ -77,6 +77,17 @@ impl KvState {
         self.data.get(key).map(Vec::as_slice)
     }
 
+    /// Every key that starts with `prefix` and its value, in key order.
+    pub fn scan_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+        self.data
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.as_str(), value.as_slice()))
+    }
+
     /// How many keys are set.
     pub fn len(&self) -> usize {
         self.data.len()

@@ -108,3 +108,21 @@ fn commands_decode_only_whole() {
         assert_eq!(Command::decode(&bytes[..cut]), None, "cut at {cut}");
     }
 }
+
+#[test]
+fn a_prefix_scan_yields_exactly_the_keys_under_it_in_order() {
+    let mut kv = KvState::new();
+    for (lsn, key) in [
+        (1, "set/2"),
+        (2, "set"),
+        (3, "set/10"),
+        (4, "sets/1"),
+        (5, "s"),
+    ] {
+        assert_eq!(kv.apply(&entry(lsn, &put(key, key, 0, 0))), Applied::Done);
+    }
+    let keys: Vec<&str> = kv.scan_prefix("set/").map(|(key, _)| key).collect();
+    assert_eq!(keys, ["set/10", "set/2"]);
+    assert_eq!(kv.scan_prefix("nothing/").count(), 0);
+    assert_eq!(kv.scan_prefix("").count(), 5);
+}

@@ -80,7 +80,7 @@ impl Host {
             core = core.with_lease_reads(drift);
         }
         let started = std::time::Instant::now();
-        let now = clock(started, config.clock_offset_ms);
+        let now = clock(started, config.clock_offset.ms());
         let replica = Replica::restart(core, recovered.durable, now)
             .map_err(|e| NodeError::Replica(e.to_string()))?;
         let mut host = Host {
@@ -111,7 +111,7 @@ impl Host {
     /// The core's clock: milliseconds since the node started, plus the
     /// configured offset.
     pub(super) fn now(&self) -> Instant {
-        clock(self.started, self.config.clock_offset_ms)
+        clock(self.started, self.config.clock_offset.ms())
     }
 
     /// Run until told to stop (or storage fails).

@@ -15,6 +15,7 @@
 //! `handle_persisted`. A storage failure stops the node: nothing it could
 //! still do would be safe.
 
+mod clock;
 mod host;
 mod reads;
 mod request;
@@ -25,7 +26,8 @@ pub(crate) mod mem_network;
 #[cfg(test)]
 mod tests;
 
-pub use request::{ReadMode, ReadOk, Request, RequestError, WriteOk};
+pub use clock::ClockOffset;
+pub use request::{ReadMode, ReadOk, ReadTarget, Request, RequestError, WriteOk};
 pub use status::{FollowerStatus, Status};
 
 use crate::kv::NodeAddrs;
@@ -76,7 +78,10 @@ pub struct NodeConfig {
     /// How long a session read waits for this node to catch up.
     pub session_wait: Duration,
     /// Added to this node's clock (milliseconds; fault testing of leases).
-    pub clock_offset_ms: i64,
+    pub clock_offset: ClockOffset,
+    /// Serve `POST /admin/clock-offset`, which changes `clock_offset` while
+    /// the node runs (fault testing only: off by default).
+    pub clock_control: bool,
 }
 
 impl NodeConfig {
@@ -103,7 +108,8 @@ impl NodeConfig {
             snapshot_retain_entries: 1024,
             storage: StorageOptions::default(),
             session_wait: Duration::from_secs(2),
-            clock_offset_ms: 0,
+            clock_offset: ClockOffset::default(),
+            clock_control: false,
         }
     }
 }
@@ -146,12 +152,15 @@ pub struct Node {
     /// storage failure).
     failed: Option<oneshot::Receiver<String>>,
     id: NodeId,
+    clock_control: Option<ClockOffset>,
 }
 
 /// A cheap handle for sending requests to a node (one per HTTP handler).
 #[derive(Clone, Debug)]
 pub struct NodeClient {
     requests: mpsc::Sender<Request>,
+    /// The node's clock offset, when it may be changed over the API.
+    clock_control: Option<ClockOffset>,
 }
 
 impl Node {
@@ -163,6 +172,7 @@ impl Node {
         inbound: mpsc::Receiver<Envelope>,
     ) -> Result<Node, NodeError> {
         let id = config.id;
+        let clock_control = config.clock_control.then(|| config.clock_offset.clone());
         let host = host::Host::open(config, network)?;
         let (requests, requests_rx) = mpsc::channel(4096);
         let (stop, stop_rx) = oneshot::channel();
@@ -181,6 +191,7 @@ impl Node {
             thread: Some(thread),
             failed: Some(failed),
             id,
+            clock_control,
         })
     }
 
@@ -209,6 +220,7 @@ impl Node {
     pub fn client(&self) -> NodeClient {
         NodeClient {
             requests: self.requests.clone(),
+            clock_control: self.clock_control.clone(),
         }
     }
 
@@ -246,5 +258,10 @@ impl NodeClient {
     /// The node's status.
     pub async fn status(&self) -> Result<Status, RequestError> {
         self.ask(|reply| Request::Status { reply }).await
+    }
+
+    /// The node's clock offset, if it was started with clock control on.
+    pub fn clock_control(&self) -> Option<&ClockOffset> {
+        self.clock_control.as_ref()
     }
 }

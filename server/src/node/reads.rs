@@ -3,7 +3,7 @@
 //! anywhere.
 
 use super::host::Host;
-use super::request::{ReadMode, ReadOk, RequestError};
+use super::request::{ReadMode, ReadOk, ReadTarget, RequestError};
 use std::collections::HashMap;
 use steadfast::{Instant, Position, ReadDecision, ReadError, ReadId, SessionToken};
 use tokio::sync::oneshot;
@@ -12,7 +12,7 @@ type Reply = oneshot::Sender<Result<ReadOk, RequestError>>;
 
 /// A read waiting for the core or for this node to catch up.
 struct Waiting {
-    key: String,
+    key: ReadTarget,
     token: SessionToken,
     reply: Reply,
     /// Session reads give up here.
@@ -65,7 +65,7 @@ impl Host {
     pub(super) fn read(
         &mut self,
         now: Instant,
-        key: String,
+        key: ReadTarget,
         mode: ReadMode,
         token: SessionToken,
         reply: Reply,
@@ -189,10 +189,22 @@ impl Host {
         }
     }
 
-    /// The value at `key` as applied through `position`.
-    fn serve(&self, key: &str, position: Position, token: SessionToken) -> ReadOk {
+    /// The value at `key` (or the entries under a prefix) as applied
+    /// through `position`.
+    fn serve(&self, key: &ReadTarget, position: Position, token: SessionToken) -> ReadOk {
+        let (value, entries) = match key {
+            ReadTarget::Key(key) => (self.kv.get(key).map(<[u8]>::to_vec), Vec::new()),
+            ReadTarget::Prefix(prefix) => (
+                None,
+                self.kv
+                    .scan_prefix(prefix)
+                    .map(|(key, value)| (key.to_owned(), value.to_vec()))
+                    .collect(),
+            ),
+        };
         ReadOk {
-            value: self.kv.get(key).map(<[u8]>::to_vec),
+            value,
+            entries,
             position,
             token: token.after_read(position),
         }

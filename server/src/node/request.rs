@@ -31,11 +31,29 @@ pub struct WriteOk {
     pub token: SessionToken,
 }
 
+/// What a read reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadTarget {
+    /// One key.
+    Key(String),
+    /// Every key that starts with this prefix.
+    Prefix(String),
+}
+
+impl From<String> for ReadTarget {
+    fn from(key: String) -> ReadTarget {
+        ReadTarget::Key(key)
+    }
+}
+
 /// A read's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadOk {
-    /// The value, if the key is set.
+    /// The value, if the key is set (a key read; `None` for a prefix read).
     pub value: Option<Vec<u8>>,
+    /// A prefix read: every key under the prefix and its value, in key
+    /// order (empty for a key read).
+    pub entries: Vec<(String, Vec<u8>)>,
     /// The log position the read observed.
     pub position: Position,
     /// The session token, advanced past the read.
@@ -83,10 +101,10 @@ pub enum Request {
         /// Where the answer goes.
         reply: oneshot::Sender<Result<WriteOk, RequestError>>,
     },
-    /// Read a key.
+    /// Read a key, or every key under a prefix.
     Read {
-        /// The key.
-        key: String,
+        /// What is read.
+        key: ReadTarget,
         /// How.
         mode: ReadMode,
         /// The client's session token.

@@ -112,7 +112,7 @@ async fn read(
     let key = key.to_owned();
     client
         .ask(|reply| Request::Read {
-            key,
+            key: key.into(),
             mode,
             token,
             reply,
