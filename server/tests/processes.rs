@@ -144,9 +144,10 @@ async fn a_learner_catches_up_from_a_snapshot_and_is_promoted() {
 async fn prefix_reads_and_clock_control_work() {
     let cluster = ProcCluster::start(1, &["--clock-control"]);
     let leader = cluster.leader(None).await;
+    // A key holding `/` travels as one percent-encoded path segment.
     for element in ["3", "17", "5"] {
         cluster
-            .put(leader, &format!("set/{element}"), element)
+            .put(leader, &format!("set%2F{element}"), element)
             .await
             .unwrap();
     }

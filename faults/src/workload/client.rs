@@ -100,13 +100,29 @@ impl Call {
 
     fn path(&self) -> String {
         match self {
-            Call::Put { key, .. } => format!("/kv/{key}"),
-            Call::Get { key, mode } => format!("/kv/{key}?consistency={}", mode_name(*mode)),
+            Call::Put { key, .. } => format!("/kv/{}", path_segment(key)),
+            Call::Get { key, mode } => {
+                format!("/kv/{}?consistency={}", path_segment(key), mode_name(*mode))
+            }
             Call::ReadSet { mode } => {
                 format!("/kv?prefix={SET_PREFIX}&consistency={}", mode_name(*mode))
             }
         }
     }
+}
+
+/// `key` as one path segment: anything but unreserved characters
+/// percent-encoded (set keys hold a `/`).
+fn path_segment(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The server's name of a read mode.
@@ -211,12 +227,13 @@ impl Client {
                 .get("x-session-token")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body: Value = match response.json().await {
-                Ok(body) => body,
+            let text = match response.text().await {
+                Ok(text) => text,
                 Err(e) => return ended(at, transport_ending(effect, &e)),
             };
+            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             if !(200..300).contains(&status) {
-                let message = body["error"].as_str().unwrap_or("(no error message)");
+                let message = body["error"].as_str().unwrap_or(text.trim());
                 return ended(at, classify::answer(effect, status, message));
             }
             let result = parse_ok(call, &body).ok_or_else(|| {
@@ -348,6 +365,19 @@ mod tests {
             })
         );
         assert_eq!(parse_ok(&set, &json!({ "position": at })), None);
+    }
+
+    #[test]
+    fn keys_are_one_path_segment() {
+        let put = Call::Put {
+            key: "set/17".into(),
+            value: 17,
+        };
+        assert_eq!(put.path(), "/kv/set%2F17");
+        let read = Call::ReadSet {
+            mode: ReadMode::Lease,
+        };
+        assert_eq!(read.path(), "/kv?prefix=set/&consistency=lease");
     }
 
     #[test]

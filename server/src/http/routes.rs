@@ -159,7 +159,14 @@ async fn put_key(
         client,
         seq,
     };
-    write(&api, "put", command, &headers, &format!("/kv/{key}")).await
+    write(
+        &api,
+        "put",
+        command,
+        &headers,
+        &format!("/kv/{}", encode(&key, false)),
+    )
+    .await
 }
 
 async fn delete_key(
@@ -173,7 +180,14 @@ async fn delete_key(
         client,
         seq,
     };
-    write(&api, "delete", command, &headers, &format!("/kv/{key}")).await
+    write(
+        &api,
+        "delete",
+        command,
+        &headers,
+        &format!("/kv/{}", encode(&key, false)),
+    )
+    .await
 }
 
 async fn write(
@@ -221,7 +235,11 @@ async fn get_key(
 ) -> Result<Response, ApiError> {
     let token = session(&headers)?;
     let mode = params.consistency.unwrap_or(ReadMode::Linearizable);
-    let path = format!("/kv/{key}?consistency={}", mode_name(mode));
+    let path = format!(
+        "/kv/{}?consistency={}",
+        encode(&key, false),
+        mode_name(mode)
+    );
     let answer = api
         .node
         .ask(|reply| Request::Read {
@@ -270,7 +288,7 @@ async fn scan_prefix(
     let mode = params.consistency.unwrap_or(ReadMode::Linearizable);
     let path = format!(
         "/kv?prefix={}&consistency={}",
-        url_encode(&prefix),
+        encode(&prefix, true),
         mode_name(mode)
     );
     let answer = api
@@ -303,12 +321,15 @@ async fn scan_prefix(
     }
 }
 
-/// `text` as a query-string value (unreserved characters kept, the rest
-/// percent-encoded).
-fn url_encode(text: &str) -> String {
+/// `text` percent-encoded for a redirect's location: as one path segment
+/// (a key may hold `/`), or as a query value (`/` kept).
+fn encode(text: &str, query: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'-' | b'_' | b'.' | b'~')
+            || (query && byte == b'/')
+        {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));
