@@ -83,8 +83,8 @@ struct Member {
     proxy: Proxy,
     data_dir: PathBuf,
     log: PathBuf,
-    /// The flags it was first started with (restarts reuse them).
-    args: Vec<String>,
+    /// It joined a running cluster (`--join`, on every start).
+    joined: bool,
     process: Option<NodeProcess>,
 }
 
@@ -131,13 +131,7 @@ impl Cluster {
         for &id in &ids {
             cluster.prepare(id).await?;
         }
-        let members: Vec<String> = ids.iter().map(|&id| cluster.member_arg(id)).collect();
         for &id in &ids {
-            let mut args = Vec::new();
-            for member in &members {
-                args.extend(["--member".to_owned(), member.clone()]);
-            }
-            cluster.set_args(id, args)?;
             cluster.spawn(id)?;
         }
         Ok(cluster)
@@ -166,7 +160,7 @@ impl Cluster {
                 proxy,
                 data_dir,
                 log,
-                args: Vec::new(),
+                joined: false,
                 process: None,
             },
         );
@@ -184,11 +178,6 @@ impl Cluster {
             .ok_or(ClusterError::NoSuchNode(id))
     }
 
-    fn set_args(&mut self, id: u64, args: Vec<String>) -> Result<(), ClusterError> {
-        self.member_mut(id)?.args = args;
-        Ok(())
-    }
-
     /// `ID=PROXY,HTTP`: how the others know node `id`.
     fn member_arg(&self, id: u64) -> String {
         match self.members.get(&id) {
@@ -197,11 +186,21 @@ impl Cluster {
         }
     }
 
-    /// Start node `id`'s process (from its data directory as it is).
+    /// Start node `id`'s process (from its data directory as it is). It
+    /// is given the members as they are now, as an operator's
+    /// configuration would list them: a node restarted with only the
+    /// members it first started with does not reconnect to nodes that
+    /// joined since (see the crate's README).
     pub fn spawn(&mut self, id: u64) -> Result<(), ClusterError> {
         let exe = self.config.exe.clone();
-        let flags = self.config.flags.clone();
+        let mut flags = self.config.flags.clone();
+        for member in self.nodes() {
+            flags.extend(["--member".to_owned(), self.member_arg(member)]);
+        }
         let member = self.member_mut(id)?;
+        if member.joined {
+            flags.push("--join".to_owned());
+        }
         if member.process.is_some() {
             return Ok(());
         }
@@ -219,7 +218,6 @@ impl Cluster {
             .args(["--listen-peer", &member.private_peer.to_string()])
             .args(["--listen-http", &member.http.to_string()])
             .args(&flags)
-            .args(&member.args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -429,12 +427,7 @@ impl Cluster {
             .unwrap_or(0)
             + 1;
         self.prepare(id).await?;
-        let mut args = vec!["--join".to_owned()];
-        let voters: Vec<u64> = self.nodes();
-        for voter in voters {
-            args.extend(["--member".to_owned(), self.member_arg(voter)]);
-        }
-        self.set_args(id, args)?;
+        self.member_mut(id)?.joined = true;
         self.spawn(id)?;
         let (proxy, http) = {
             let member = self.member(id)?;

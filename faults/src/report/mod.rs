@@ -54,6 +54,9 @@ pub struct Figures {
     pub not_recovered: usize,
     /// Acknowledged writes found lost.
     pub lost_acked_writes: usize,
+    /// Of which only a lease read shows lost (a stale read under skew
+    /// rather than a lost write).
+    pub lost_shown_by_lease_reads: usize,
     /// Every register history is linearizable.
     pub linearizable: bool,
     /// Read-your-writes and monotonic reads held in every session.
