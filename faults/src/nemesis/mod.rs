@@ -41,6 +41,9 @@ pub struct FaultRecord {
     pub torn_reported: Option<bool>,
     /// Whether this step was skipped (no leader, nobody to pick), and why.
     pub skipped: Option<String>,
+    /// When the cluster did not recover in time: every member's
+    /// `GET /status` (or null) at that moment, for diagnosis.
+    pub stuck_status: Vec<serde_json::Value>,
 }
 
 /// What kind of fault a record counts as.
@@ -57,6 +60,7 @@ impl FaultRecord {
             torn: None,
             torn_reported: None,
             skipped: None,
+            stuck_status: Vec::new(),
         }
     }
 }
@@ -108,6 +112,14 @@ impl<'a> Nemesis<'a> {
         }
         record.end = self.now();
         record.recovered = self.cluster.wait_converged(RECOVERY).await.is_some();
+        if !record.recovered {
+            for node in self.cluster.nodes() {
+                let status = self.cluster.status(node).await;
+                record
+                    .stuck_status
+                    .push(status.unwrap_or(serde_json::Value::Null));
+            }
+        }
         if record.torn.is_some() {
             if let Some(&node) = record.nodes.first() {
                 let log = self.cluster.log_path(node).map(|p| p.to_owned());

@@ -195,6 +195,7 @@ mod tests {
             torn: None,
             torn_reported: None,
             skipped: None,
+            stuck_status: Vec::new(),
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("latency.svg");
