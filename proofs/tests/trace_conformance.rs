@@ -82,7 +82,9 @@ impl Cluster {
             traces: traces.to_owned(),
         };
         for id in 1..=3 {
-            cluster.data.insert(NodeId(id), tempfile::tempdir().unwrap());
+            cluster
+                .data
+                .insert(NodeId(id), tempfile::tempdir().unwrap());
             cluster.start(NodeId(id));
         }
         cluster
@@ -204,9 +206,21 @@ async fn a_recorded_run_conforms_to_the_model() {
         let compacted = trace.events.iter().any(|e| {
             matches!(e, Event::Polled(p) if p.outputs.iter().any(|o| matches!(o, Output::Compacted { .. })))
         });
-        assert!(compacted || trace.header.durable.snapshot.is_some(), "{}", path.display());
+        assert!(
+            compacted || trace.header.durable.snapshot.is_some(),
+            "{}",
+            path.display()
+        );
     }
-    for name in ["AdvanceEpoch", "Vote", "BecomeLeader", "Append", "Replicate", "Commit", "CrashRestart"] {
+    for name in [
+        "AdvanceEpoch",
+        "Vote",
+        "BecomeLeader",
+        "Append",
+        "Replicate",
+        "Commit",
+        "CrashRestart",
+    ] {
         assert!(
             report.count(name, Reading::Strict) + report.count(name, Reading::AsSent) > 0,
             "no {name} step:\n{report}"
@@ -280,7 +294,11 @@ async fn a_second_vote_in_one_epoch_is_rejected() {
     files.sort_by_key(|t| t.header.started_ns);
     let mut second = files.pop().expect("two incarnations");
     let HardState { epoch, voted_for } = second.header.durable.hard_state;
-    assert_eq!(voted_for, Some(restarted), "a stopped leader voted for itself");
+    assert_eq!(
+        voted_for,
+        Some(restarted),
+        "a stopped leader voted for itself"
+    );
     let other = NodeId(restarted.0 % 3 + 1);
     second.header.durable.hard_state.voted_for = Some(other);
     write_trace(&second.path, &second).unwrap();

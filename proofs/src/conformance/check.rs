@@ -103,10 +103,7 @@ impl Conformance {
     /// Start following a cluster seen only through its views (one per
     /// voter of `quorums`), which must be the model's initial state: for
     /// hosts other than the simulator, such as recorded traces.
-    pub fn from_observation(
-        quorums: Quorums,
-        view: Observation,
-    ) -> Result<Conformance, Rejection> {
+    pub fn from_observation(quorums: Quorums, view: Observation) -> Result<Conformance, Rejection> {
         let state = AbstractState::init(quorums.voters.iter().copied());
         for (&n, v) in &view {
             state

@@ -54,8 +54,8 @@ use std::path::{Path, PathBuf};
 
 use steadfast::{Durable, HardState, Lsn, NodeId, Output};
 use steadfast_server::trace::{
-    causal_order, read_trace, trace_files, Divergence, GlobalStep, Input, Received,
-    ReplayError, Replayer, Trace, TraceEnd, TraceReadError,
+    causal_order, read_trace, trace_files, Divergence, GlobalStep, Input, Received, ReplayError,
+    Replayer, Trace, TraceEnd, TraceReadError,
 };
 
 use super::check::{Conformance, Rejection};
@@ -218,14 +218,21 @@ impl fmt::Display for TraceReport {
             writeln!(f, "  unclean: {}: {end}", path.display())?;
         }
         for path in &self.not_observed {
-            writeln!(f, "  replayed, not observed (not a voter): {}", path.display())?;
+            writeln!(
+                f,
+                "  replayed, not observed (not a voter): {}",
+                path.display()
+            )?;
         }
         match &self.verdict {
             Verdict::Conforms => write!(f, "verdict: every step conforms"),
             Verdict::Rejected(finding) => write!(f, "verdict: REJECTED at {finding}"),
             Verdict::Diverged(d) => write!(f, "verdict: replay DIVERGED at {d}"),
             Verdict::Incomplete { global, why } => {
-                write!(f, "verdict: checked up to global step {global}, then stopped: {why}")
+                write!(
+                    f,
+                    "verdict: checked up to global step {global}, then stopped: {why}"
+                )
             }
         }
     }
@@ -268,7 +275,11 @@ pub fn check_traces(traces: &[Trace]) -> Result<TraceReport, TraceCheckError> {
             )));
         }
     }
-    let init: Observation = quorums.voters.iter().map(|&n| (n, initial_view())).collect();
+    let init: Observation = quorums
+        .voters
+        .iter()
+        .map(|&n| (n, initial_view()))
+        .collect();
     let mut conformance = Conformance::from_observation(quorums.clone(), init)
         .map_err(|e| TraceCheckError::NotFromInit(e.to_string()))?;
     let order = causal_order(traces);

@@ -91,7 +91,10 @@ impl Host {
             config.trace_dir.as_deref(),
         )?;
         if let Some(path) = replica.trace_path() {
-            tracing::info!("node {me}: recording its replica's calls in {}", path.display());
+            tracing::info!(
+                "node {me}: recording its replica's calls in {}",
+                path.display()
+            );
         }
         let mut host = Host {
             config,

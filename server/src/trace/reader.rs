@@ -53,9 +53,15 @@ impl fmt::Display for TraceEnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TraceEnd::Clean { .. } => write!(f, "clean end"),
-            TraceEnd::Cut => write!(f, "no end record (the process stopped without shutting down)"),
+            TraceEnd::Cut => write!(
+                f,
+                "no end record (the process stopped without shutting down)"
+            ),
             TraceEnd::Torn { offset, bytes } => {
-                write!(f, "torn last record at byte {offset} ({bytes} bytes ignored)")
+                write!(
+                    f,
+                    "torn last record at byte {offset} ({bytes} bytes ignored)"
+                )
             }
         }
     }

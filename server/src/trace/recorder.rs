@@ -37,20 +37,24 @@ impl Recorder {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let file = (0u32..)
             .map(|n| {
-                let suffix = if n == 0 { String::new() } else { format!("-{n}") };
+                let suffix = if n == 0 {
+                    String::new()
+                } else {
+                    format!("-{n}")
+                };
                 dir.join(format!(
                     "node-{}-{:020}{suffix}.{EXTENSION}",
                     header.node.0, header.started_ns
                 ))
             })
             .take(1000)
-            .find_map(|path| {
-                match OpenOptions::new().write(true).create_new(true).open(&path) {
+            .find_map(
+                |path| match OpenOptions::new().write(true).create_new(true).open(&path) {
                     Ok(file) => Some(Ok((path, file))),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
                     Err(e) => Some(Err(TraceWriteError::Io { path, source: e })),
-                }
-            })
+                },
+            )
             .unwrap_or_else(|| {
                 Err(TraceWriteError::Io {
                     path: dir.to_owned(),

@@ -34,7 +34,13 @@ pub struct Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: node {} step {}", self.path.display(), self.node, self.step)?;
+        write!(
+            f,
+            "{}: node {} step {}",
+            self.path.display(),
+            self.node,
+            self.step
+        )?;
         match &self.input {
             Some(input) => write!(f, " (input {input})")?,
             None => write!(f, " (restart)")?,
@@ -108,7 +114,10 @@ pub fn replay_trace(trace: &Trace) -> Result<ReplayReport, ReplayError> {
     let mut replayer = Replayer::new(trace)?;
     let mut outputs = 0;
     while let Some(step) = replayer.next_step() {
-        outputs += step.map_err(|d| ReplayError::Diverged(Box::new(d)))?.outputs.len();
+        outputs += step
+            .map_err(|d| ReplayError::Diverged(Box::new(d)))?
+            .outputs
+            .len();
     }
     Ok(ReplayReport {
         path: trace.path.clone(),
@@ -210,7 +219,12 @@ impl<'t> Replayer<'t> {
             if let Some(timeout) = polled.drained {
                 let got = self.replica.poll_output();
                 if got.is_some() {
-                    return Some(Err(self.diverged(&step, "end of outputs", &None::<Output>, &got)));
+                    return Some(Err(self.diverged(
+                        &step,
+                        "end of outputs",
+                        &None::<Output>,
+                        &got,
+                    )));
                 }
                 let got = self.replica.poll_timeout();
                 if got != timeout {
@@ -264,9 +278,7 @@ fn call(replica: &mut Replica, input: &Input) -> CallResult {
             replica.handle_persisted(now, through);
             CallResult::Done
         }
-        Input::TransferLeadership { now, target } => {
-            done(replica.transfer_leadership(now, target))
-        }
+        Input::TransferLeadership { now, target } => done(replica.transfer_leadership(now, target)),
         Input::ReadIndex { now, read } => done(replica.read_index(now, read)),
         Input::ProposeMembership {
             now,

@@ -75,7 +75,10 @@ fn a_torn_last_record_ends_the_trace_and_is_reported() {
         std::fs::write(&path, &bytes[..bytes.len() - cut]).unwrap();
         let trace = read_trace(&path).unwrap();
         match trace.end {
-            TraceEnd::Torn { offset, bytes: ignored } => {
+            TraceEnd::Torn {
+                offset,
+                bytes: ignored,
+            } => {
                 assert_eq!(offset + ignored, (bytes.len() - cut) as u64);
             }
             other => panic!("cut {cut}: expected a torn end, got {other:?}"),
@@ -88,7 +91,10 @@ fn a_torn_last_record_ends_the_trace_and_is_reported() {
     let mut zeros = bytes.clone();
     zeros.extend_from_slice(&[0; 700]);
     std::fs::write(&path, &zeros).unwrap();
-    assert!(matches!(read_trace(&path).unwrap().end, TraceEnd::Torn { .. }));
+    assert!(matches!(
+        read_trace(&path).unwrap().end,
+        TraceEnd::Torn { .. }
+    ));
 }
 
 #[test]
@@ -154,8 +160,14 @@ fn a_tampered_output_is_the_divergence_replay_reports() {
     };
     assert_eq!(divergence.step, step);
     assert!(divergence.what.starts_with("output #"), "{divergence}");
-    assert!(divergence.expected.contains("Apply { entries: [] }"), "{divergence}");
-    assert!(divergence.got.contains("Apply { entries: [Entry"), "{divergence}");
+    assert!(
+        divergence.expected.contains("Apply { entries: [] }"),
+        "{divergence}"
+    );
+    assert!(
+        divergence.got.contains("Apply { entries: [Entry"),
+        "{divergence}"
+    );
 }
 
 #[test]
@@ -165,13 +177,17 @@ fn a_tampered_input_diverges_at_its_own_step() {
     let mut trace = read_trace(&path).unwrap();
     // The second proposal's payload changed: its entry, then everything
     // carrying it, differs from what was recorded.
-    let mut proposals = trace.events.iter_mut().enumerate().filter_map(|(i, e)| match e {
-        Event::Input(InputRecord {
-            input: Input::Propose { command, .. },
-            ..
-        }) => Some((i, command)),
-        _ => None,
-    });
+    let mut proposals = trace
+        .events
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, e)| match e {
+            Event::Input(InputRecord {
+                input: Input::Propose { command, .. },
+                ..
+            }) => Some((i, command)),
+            _ => None,
+        });
     let _ = proposals.next();
     let (index, command) = proposals.next().expect("three proposals");
     *command = steadfast::Bytes::from_static(b"forged");
@@ -184,7 +200,11 @@ fn a_tampered_input_diverges_at_its_own_step() {
         panic!("the tampered input went unnoticed");
     };
     assert_eq!(divergence.step, step, "{divergence}");
-    assert!(divergence.input.as_deref().unwrap_or("").contains("Propose"));
+    assert!(divergence
+        .input
+        .as_deref()
+        .unwrap_or("")
+        .contains("Propose"));
 }
 
 #[test]
@@ -196,9 +216,7 @@ fn a_tampered_return_value_is_reported_as_the_result() {
         .events
         .iter_mut()
         .find_map(|e| match e {
-            Event::Input(record) if matches!(record.result, CallResult::Refused(_)) => {
-                Some(record)
-            }
+            Event::Input(record) if matches!(record.result, CallResult::Refused(_)) => Some(record),
             _ => None,
         })
         .expect("the transfer to a stranger was refused");

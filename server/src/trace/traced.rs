@@ -13,9 +13,9 @@ use std::ops::Deref;
 use std::path::Path;
 use steadfast::wire::Message;
 use steadfast::{
-    Bytes, Config, Durable, InputError, Instant, MembershipChange, MembershipError, NodeId,
-    Output, Position, ProposeError, ReadDecision, ReadError, ReadId, Replica, RequestId,
-    RestartError, SessionToken, SnapshotError,
+    Bytes, Config, Durable, InputError, Instant, MembershipChange, MembershipError, NodeId, Output,
+    Position, ProposeError, ReadDecision, ReadError, ReadId, Replica, RequestId, RestartError,
+    SessionToken, SnapshotError,
 };
 
 /// Why a traced replica could not start.
@@ -152,7 +152,11 @@ impl TracedReplica {
             from,
             message: message.clone(),
         });
-        self.record(input, |r| r.handle_message(now, from, message), CallResult::of)
+        self.record(
+            input,
+            |r| r.handle_message(now, from, message),
+            CallResult::of,
+        )
     }
 
     /// `Replica::propose`.
@@ -168,7 +172,11 @@ impl TracedReplica {
             request,
             command: command.clone(),
         });
-        self.record(input, |r| r.propose(now, request, command), CallResult::of_position)
+        self.record(
+            input,
+            |r| r.propose(now, request, command),
+            CallResult::of_position,
+        )
     }
 
     /// `Replica::handle_persisted`.
@@ -184,7 +192,11 @@ impl TracedReplica {
     /// `Replica::transfer_leadership`.
     pub fn transfer_leadership(&mut self, now: Instant, target: NodeId) -> Result<(), InputError> {
         let input = self.when_tracing(|| Input::TransferLeadership { now, target });
-        self.record(input, |r| r.transfer_leadership(now, target), CallResult::of)
+        self.record(
+            input,
+            |r| r.transfer_leadership(now, target),
+            CallResult::of,
+        )
     }
 
     /// `Replica::read_index`.
