@@ -77,6 +77,9 @@ pub struct NodeConfig {
     pub session_wait: Duration,
     /// Added to this node's clock (milliseconds; fault testing of leases).
     pub clock_offset_ms: i64,
+    /// Record every call into the replica in a new file in this directory
+    /// (see [`crate::trace`]); `None`: off.
+    pub trace_dir: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -104,6 +107,7 @@ impl NodeConfig {
             storage: StorageOptions::default(),
             session_wait: Duration::from_secs(2),
             clock_offset_ms: 0,
+            trace_dir: None,
         }
     }
 }
@@ -131,9 +135,21 @@ pub enum NodeError {
     /// The snapshot in the data directory is not a state of ours.
     #[error("snapshot: {0}")]
     Snapshot(#[from] crate::kv::RestoreError),
+    /// The trace file could not be created.
+    #[error("trace: {0}")]
+    Trace(crate::trace::TraceWriteError),
     /// The node thread could not be started.
     #[error("cannot start the node thread: {0}")]
     Thread(std::io::Error),
+}
+
+impl From<crate::trace::StartError> for NodeError {
+    fn from(e: crate::trace::StartError) -> NodeError {
+        match e {
+            crate::trace::StartError::Restart(e) => NodeError::Replica(e.to_string()),
+            crate::trace::StartError::Trace(e) => NodeError::Trace(e),
+        }
+    }
 }
 
 /// A running node: send it requests, stop it.
