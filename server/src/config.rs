@@ -68,6 +68,11 @@ pub struct RunArgs {
     /// Where clients connect (default: this node's member entry).
     #[arg(long)]
     pub listen_http: Option<SocketAddr>,
+    /// Record every call into the replica (inputs with their time, outputs
+    /// in full) in a new file per start in this directory, for
+    /// `steadfast-server trace replay` and the conformance check.
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
 }
 
 /// The same settings in a TOML file; `[[member]]` tables list the voters.
@@ -89,6 +94,7 @@ struct FileConfig {
     clock_control: Option<bool>,
     listen_peer: Option<SocketAddr>,
     listen_http: Option<SocketAddr>,
+    trace_dir: Option<PathBuf>,
     #[serde(default)]
     member: Vec<FileMember>,
 }
@@ -239,6 +245,7 @@ impl RunArgs {
         node.clock_offset =
             ClockOffset::new(self.clock_offset_ms.or(file.clock_offset_ms).unwrap_or(0));
         node.clock_control = self.clock_control || file.clock_control.unwrap_or(false);
+        node.trace_dir = self.trace_dir.clone().or(file.trace_dir);
         Ok(ServerConfig {
             node,
             listen_peer,
@@ -354,6 +361,32 @@ mod tests {
         std::fs::write(&path, "id = 2\nsurprise = 1\n").unwrap();
         let err = run.resolve().unwrap_err().to_string();
         assert!(err.contains("surprise") && !err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn the_trace_directory_comes_from_the_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(
+            &path,
+            "id = 2\ndata_dir = \"x\"\ntrace_dir = \"traces\"\n[[member]]\nid = 2\npeer = \"127.0.0.1:7002\"\nhttp = \"127.0.0.1:8002\"\n",
+        )
+        .unwrap();
+        let mut run = RunArgs {
+            config: Some(path),
+            ..RunArgs::default()
+        };
+        let config = run.resolve().unwrap();
+        assert_eq!(config.node.trace_dir, Some(PathBuf::from("traces")));
+        run.trace_dir = Some(PathBuf::from("elsewhere"));
+        let config = run.resolve().unwrap();
+        assert_eq!(config.node.trace_dir, Some(PathBuf::from("elsewhere")));
+        run.trace_dir = None;
+        run.config = None;
+        run.id = Some(1);
+        run.data_dir = Some(PathBuf::from("x"));
+        run.members = vec!["1=127.0.0.1:7001,127.0.0.1:8001".into()];
+        assert_eq!(run.resolve().unwrap().node.trace_dir, None);
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!   is a value or a typed error too.
 //! - [`check_server_kv`]: any bytes are a command or not, a snapshot or not, and
 //!   applying any entry to any state is total.
+//! - [`check_server_trace`]: any bytes are a trace or a typed error; a trace
+//!   that reads (whatever configuration, durable state and inputs it holds)
+//!   replays to a report or a typed divergence, and merges in causal order,
+//!   never a panic.
 
 use crate::kv::{Command, KvState};
 
@@ -19,6 +23,7 @@ pub type Check = fn(&[u8]);
 pub const TARGETS: &[(&str, Check)] = &[
     ("server_storage", check_server_storage),
     ("server_kv", check_server_kv),
+    ("server_trace", check_server_trace),
 ];
 use crate::storage::{Storage, StorageOptions};
 use std::path::PathBuf;
@@ -137,4 +142,31 @@ mod tests {
             check_server_kv(input);
         }
     }
+}
+
+/// Read `data` as a trace file, then replay and merge what reads. When the
+/// first byte is odd the rest is cut into record bodies (each preceded by
+/// its length, one byte) that are framed with valid checksums, so that the
+/// inputs reach the record decoder and the replica rather than stopping at
+/// the frame check.
+pub fn check_server_trace(data: &[u8]) {
+    use crate::trace::{causal_order, parse_trace, replay_trace};
+    let bytes = match data.split_first() {
+        Some((first, mut rest)) if first % 2 == 1 => {
+            let mut framed = Vec::new();
+            while let Some((&len, tail)) = rest.split_first() {
+                let (body, tail) = tail.split_at(usize::from(len).min(tail.len()));
+                crate::storage::record::encode_record(body, &mut framed);
+                rest = tail;
+            }
+            framed
+        }
+        _ => data.to_vec(),
+    };
+    let path = std::path::Path::new("fuzz.trace");
+    let Ok(trace) = parse_trace(path, &bytes) else {
+        return;
+    };
+    let _ = replay_trace(&trace);
+    let _ = causal_order(std::slice::from_ref(&trace));
 }

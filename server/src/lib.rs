@@ -25,6 +25,9 @@
 //!   batch of appends (group commit), serving the four read modes.
 //! - [`http`]: the client API (HTTP/JSON) and Prometheus metrics.
 //! - [`config`]: the `run` flags and the optional TOML file.
+//! - [`trace`]: recording every call into the replica (`--trace-dir`),
+//!   replaying a recording through a fresh replica and comparing, and
+//!   merging a run's recordings into one causal order.
 //! - [`loadgen`]: the load generator behind `bench`: closed-loop clients
 //!   against a steadfast or an etcd cluster, latencies in HDR histograms.
 //!
@@ -49,5 +52,6 @@ pub mod node;
 #[cfg(feature = "server")]
 pub mod run;
 pub mod storage;
+pub mod trace;
 #[cfg(feature = "server")]
 pub mod transport;

@@ -31,7 +31,7 @@
 
 use std::fmt;
 
-use steadfast::NodeId;
+use steadfast::{Lsn, NodeId};
 use steadfast_sim::harness::Cluster;
 
 use super::sent::{Reading, Sent};
@@ -96,8 +96,15 @@ impl Conformance {
     /// Start following `cluster`, which must be in the model's initial state.
     pub fn new(cluster: &Cluster) -> Result<Conformance, Rejection> {
         let quorums = Quorums::of(cluster);
-        let state = AbstractState::init(quorums.voters.iter().copied());
         let view = observe(cluster, &quorums);
+        Conformance::from_observation(quorums, view)
+    }
+
+    /// Start following a cluster seen only through its views (one per
+    /// voter of `quorums`), which must be the model's initial state: for
+    /// hosts other than the simulator, such as recorded traces.
+    pub fn from_observation(quorums: Quorums, view: Observation) -> Result<Conformance, Rejection> {
+        let state = AbstractState::init(quorums.voters.iter().copied());
         for (&n, v) in &view {
             state
                 .agrees_with(n, v)
@@ -113,6 +120,26 @@ impl Conformance {
             sent,
             view,
         })
+    }
+
+    /// The views of the last step explained.
+    pub fn observation(&self) -> &Observation {
+        &self.view
+    }
+
+    /// Not a model step: `node` lost the entries of its log after
+    /// `keep_through` that its host had not made durable when it crashed
+    /// (its replica had used them, as the core allows, for nothing that
+    /// needs them durable). The abstract log and view drop them; the
+    /// senders' history keeps what the node could have sent. The caller
+    /// says when this may be assumed (see `traces`).
+    pub fn forget_unpersisted(&mut self, node: NodeId, keep_through: Lsn) {
+        if let Some(log) = self.state.log.get_mut(&node) {
+            log.retain(|&lsn, _| lsn <= keep_through);
+        }
+        if let Some(view) = self.view.get_mut(&node) {
+            view.log.retain(|&lsn, _| lsn <= keep_through);
+        }
     }
 
     /// The abstract state so far.
@@ -134,6 +161,14 @@ impl Conformance {
             return Err(Rejection::Unpersisted(why));
         }
         let observed = observe(cluster, &self.quorums);
+        self.check_observation(observed)
+    }
+
+    /// Explain the change from the last views to `observed` (one view per
+    /// voter), as [`check_step`](Conformance::check_step) does for a
+    /// simulated cluster; the caller checks persistence before use its
+    /// own way. On a rejection the abstract state is left as it was.
+    pub fn check_observation(&mut self, observed: Observation) -> Result<Explanation, Rejection> {
         let mut state = self.state.clone();
         let mut sent = self.sent.clone();
         let mut explanation = Vec::new();

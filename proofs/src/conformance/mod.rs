@@ -11,7 +11,10 @@
 //!   transitions ([`Conformance::check_step`]);
 //! - [`theorems`]: the three theorems evaluated on every abstract state
 //!   reached;
-//! - [`replay`]: many seeded simulation runs, every step checked.
+//! - [`replay`]: many seeded simulation runs, every step checked;
+//! - [`traces`]: recorded runs of the reference server (its `--trace-dir`
+//!   traces), every voter's step checked; [`trace_views`] is their
+//!   abstraction function.
 //!
 //! What this does and does not establish is stated in `proofs/model.md`
 //! ("Conformance").
@@ -21,12 +24,18 @@ pub mod replay;
 pub mod sent;
 pub mod state;
 pub mod theorems;
+pub mod trace_views;
+pub mod traces;
 pub mod transition;
 
 pub use check::{Conformance, Explanation, Rejection};
 pub use replay::{replay, Finding, Report, Scenario};
 pub use sent::{Reading, Sent};
 pub use state::{observe, AbstractState, NodeView, Observation, Quorums};
+pub use traces::{
+    check_trace_dir, check_trace_files, check_traces, TraceCheckError, TraceFinding, TraceReport,
+    Verdict,
+};
 pub use transition::{allowed, GuardFailure, Transition};
 
 #[cfg(test)]

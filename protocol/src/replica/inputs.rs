@@ -68,8 +68,9 @@ pub enum InputError {
 }
 
 /// What a host passes to rebuild a replica after a crash: exactly what it
-/// had made durable.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+/// had made durable. Serializable, so that a host can record what it
+/// restarted from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Durable {
     /// The last persisted [`HardState`].
     pub hard_state: HardState,

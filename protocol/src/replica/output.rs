@@ -49,7 +49,9 @@ pub enum ProposalOutcome {
 }
 
 /// One thing the host must do. Perform outputs in the order they are polled.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Serializable, so that a host can record what its replica asked of it
+/// and check a replay against it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Output {
     /// Make this hard state durable (fsync) *before performing any later
     /// output*: a vote or epoch that is forgotten after a crash can elect two

@@ -4,12 +4,13 @@ use super::request::{Request, RequestError, WriteOk};
 use super::{NodeConfig, NodeError, PeerNetwork, Status};
 use crate::kv::{Applied, Command, KvState, NodeAddrs};
 use crate::storage::{Storage, StorageError};
+use crate::trace::TracedReplica;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use steadfast::wire::Envelope;
 use steadfast::{
     Config, Entry, Instant, Lsn, Membership, NodeId, Output, Position, ProposalOutcome,
-    ProposeError, ReadId, Replica, RequestId, SessionToken,
+    ProposeError, ReadId, RequestId, SessionToken,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,7 +23,8 @@ pub(super) struct PendingWrite {
 /// Everything the node thread owns.
 pub(super) struct Host {
     pub(super) config: NodeConfig,
-    pub(super) replica: Replica,
+    /// The replica, behind the recorder of `--trace-dir`.
+    pub(super) replica: TracedReplica,
     pub(super) storage: Storage,
     pub(super) kv: KvState,
     pub(super) network: Arc<dyn PeerNetwork>,
@@ -81,8 +83,19 @@ impl Host {
         }
         let started = std::time::Instant::now();
         let now = clock(started, config.clock_offset.ms());
-        let replica = Replica::restart(core, recovered.durable, now)
-            .map_err(|e| NodeError::Replica(e.to_string()))?;
+        let replica = TracedReplica::restart(
+            core,
+            recovered.durable,
+            now,
+            config.cluster_id,
+            config.trace_dir.as_deref(),
+        )?;
+        if let Some(path) = replica.trace_path() {
+            tracing::info!(
+                "node {me}: recording its replica's calls in {}",
+                path.display()
+            );
+        }
         let mut host = Host {
             config,
             replica,
@@ -166,6 +179,12 @@ impl Host {
                 self.serve_session_waits();
                 self.serve_arrived_reads();
                 self.reads.expire(self.now());
+                if let Some(e) = self.replica.flush_trace() {
+                    tracing::warn!("node {}: trace recording stopped: {e}", self.config.id);
+                }
+            }
+            if let Some(e) = self.replica.finish_trace() {
+                tracing::warn!("node {}: trace recording stopped: {e}", self.config.id);
             }
             self.fail_everything();
             failure

@@ -82,6 +82,9 @@ pub struct NodeConfig {
     /// Serve `POST /admin/clock-offset`, which changes `clock_offset` while
     /// the node runs (fault testing only: off by default).
     pub clock_control: bool,
+    /// Record every call into the replica in a new file in this directory
+    /// (see [`crate::trace`]); `None`: off.
+    pub trace_dir: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -110,6 +113,7 @@ impl NodeConfig {
             session_wait: Duration::from_secs(2),
             clock_offset: ClockOffset::default(),
             clock_control: false,
+            trace_dir: None,
         }
     }
 }
@@ -137,9 +141,21 @@ pub enum NodeError {
     /// The snapshot in the data directory is not a state of ours.
     #[error("snapshot: {0}")]
     Snapshot(#[from] crate::kv::RestoreError),
+    /// The trace file could not be created.
+    #[error("trace: {0}")]
+    Trace(crate::trace::TraceWriteError),
     /// The node thread could not be started.
     #[error("cannot start the node thread: {0}")]
     Thread(std::io::Error),
+}
+
+impl From<crate::trace::StartError> for NodeError {
+    fn from(e: crate::trace::StartError) -> NodeError {
+        match e {
+            crate::trace::StartError::Restart(e) => NodeError::Replica(e.to_string()),
+            crate::trace::StartError::Trace(e) => NodeError::Trace(e),
+        }
+    }
 }
 
 /// A running node: send it requests, stop it.

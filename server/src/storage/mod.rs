@@ -28,7 +28,7 @@
 mod error;
 mod files;
 mod hard_state;
-mod record;
+pub(crate) mod record;
 mod segment;
 mod snapshots;
 mod wal;
