@@ -46,7 +46,6 @@ pub struct FaultRecord {
     pub stuck_status: Vec<serde_json::Value>,
 }
 
-/// What kind of fault a record counts as.
 impl FaultRecord {
     fn new(step: usize, fault: Fault, start: f64) -> FaultRecord {
         FaultRecord {
