@@ -124,26 +124,6 @@ pub fn check_server_kv(data: &[u8]) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_fuzz_properties_hold_on_a_few_inputs() {
-        let inputs: [&[u8]; 5] = [
-            b"",
-            b"\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00",
-            b"\x03\x10garbage garbage garbage garbage garbage garbage garbage garbage",
-            &[0xff; 64],
-            &[1, 3, 7, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2],
-        ];
-        for input in inputs {
-            check_server_storage(input);
-            check_server_kv(input);
-        }
-    }
-}
-
 /// Read `data` as a trace file, then replay and merge what reads. When the
 /// first byte is odd the rest is cut into record bodies (each preceded by
 /// its length, one byte) that are framed with valid checksums, so that the
@@ -169,4 +149,24 @@ pub fn check_server_trace(data: &[u8]) {
     };
     let _ = replay_trace(&trace);
     let _ = causal_order(std::slice::from_ref(&trace));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fuzz_properties_hold_on_a_few_inputs() {
+        let inputs: [&[u8]; 5] = [
+            b"",
+            b"\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"\x03\x10garbage garbage garbage garbage garbage garbage garbage garbage",
+            &[0xff; 64],
+            &[1, 3, 7, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2],
+        ];
+        for input in inputs {
+            check_server_storage(input);
+            check_server_kv(input);
+        }
+    }
 }
