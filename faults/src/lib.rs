@@ -45,4 +45,5 @@ pub mod run;
 pub mod schedule;
 pub mod settings;
 pub mod torn;
+pub mod traces;
 pub mod workload;

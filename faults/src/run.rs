@@ -8,6 +8,7 @@ use crate::nemesis::{FaultRecord, Nemesis};
 use crate::report::{self, Figures, ReportError, RunResult};
 use crate::schedule::{self, Step};
 use crate::settings::Checked;
+use crate::traces::{self, TraceFigures};
 use crate::workload::{register, session, set, Client, ClientError, Recorder, Shared};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -90,6 +91,15 @@ pub async fn run(checked: &Checked, exe: &Path) -> Result<Finished, RunError> {
     for (index, step) in schedule.iter().enumerate() {
         eprintln!("  step {index}: {:?}, hold {} ms", step.fault, step.hold_ms);
     }
+    if let Some(dir) = &checked.traces {
+        // Traces of an earlier run in the same directory would be merged
+        // into this one's.
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(|source| RunError::Files {
+            path: dir.clone(),
+            source,
+        })?;
+    }
     let temp = tempfile::tempdir().map_err(|source| RunError::Files {
         path: std::env::temp_dir(),
         source,
@@ -132,14 +142,28 @@ pub async fn run(checked: &Checked, exe: &Path) -> Result<Finished, RunError> {
         let _ = task.await;
     }
     let final_set = set::final_read(&shared, 50).await;
-    cluster.stop_all();
+    cluster.shut_down_all();
     drop(cluster);
     let history = recorder.history();
     let checked_history = history.clone();
     let verdicts = tokio::task::spawn_blocking(move || check::check(&checked_history))
         .await
         .map_err(|e| RunError::Check(e.to_string()))?;
+    let trace_figures = match checked.traces.clone() {
+        None => None,
+        Some(dir) => Some(
+            tokio::task::spawn_blocking(move || traces::validate(&dir))
+                .await
+                .map_err(|e| RunError::Check(e.to_string()))?,
+        ),
+    };
     let mut figures = figures(checked, &verdicts, started.elapsed());
+    if let Some(t) = &trace_figures {
+        figures.trace_steps_replayed = t.steps_replayed;
+        figures.trace_divergences = t.divergences.len();
+        figures.conformance = t.conformance.clone();
+        figures.conformance_checked = t.conformance_checked;
+    }
     figures.lost_shown_by_lease_reads = verdicts
         .lost_acked_writes
         .iter()
@@ -157,13 +181,14 @@ pub async fn run(checked: &Checked, exe: &Path) -> Result<Finished, RunError> {
         .count();
     report::count_outcomes(&history, &mut figures);
     report::count_faults(&faults, &mut figures);
-    let passed = judge(checked, &mut figures);
+    let passed = judge(checked, &mut figures, trace_figures.as_ref());
     let result = RunResult {
         figures: &figures,
         schedule: &schedule,
         faults: &faults,
         verdicts: &verdicts,
         final_set: final_set.as_deref(),
+        traces: trace_figures.as_ref(),
     };
     report::write_all(out, &history, &result)?;
     let summary = report::summary(&result);
@@ -275,6 +300,10 @@ fn figures(checked: &Checked, verdicts: &Verdicts, elapsed: Duration) -> Figures
         profile: format!("{:?}", settings.profile).to_lowercase(),
         seed: checked.seed,
         promised: checked.promises_durability(),
+        trace_steps_replayed: 0,
+        trace_divergences: 0,
+        conformance: "off".to_owned(),
+        conformance_checked: 0,
         verdict: String::new(),
         report: checked.out.display().to_string(),
     }
@@ -282,8 +311,15 @@ fn figures(checked: &Checked, verdicts: &Verdicts, elapsed: Duration) -> Figures
 
 /// Decide the verdict: broken promises fail the run; with
 /// `--expect-anomaly`, so does the expected anomaly not being found.
-fn judge(checked: &Checked, figures: &mut Figures) -> bool {
+fn judge(checked: &Checked, figures: &mut Figures, traces: Option<&TraceFigures>) -> bool {
     let mut problems = Vec::new();
+    if let Some(t) = traces.filter(|t| t.failed()) {
+        problems.push(format!(
+            "trace validation: {} replays diverged, conformance {}",
+            t.divergences.len(),
+            t.conformance
+        ));
+    }
     if figures.promised {
         // Past the drift bound a lease read may be stale: a write it does
         // not show is not lost for that.

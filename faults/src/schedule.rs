@@ -60,7 +60,7 @@ pub enum PartitionShape {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// `kill -9` the leader; restart it after the hold (with its WAL's
-    /// final record torn first, if `torn`).
+    /// WAL tail torn first, if `torn`: see `torn`).
     KillLeader {
         /// Tear the WAL tail before the restart.
         torn: bool,
@@ -213,7 +213,6 @@ fn ci(plan: &Plan, rng: &mut StdRng) -> Vec<Step> {
             hold(rng, 1500, 2500),
         ),
         step(Fault::Transfer { pick: pick(rng) }, 500),
-        step(Fault::Membership { pick: pick(rng) }, 0),
         step(Fault::IsolateLeaderAndWrite { adds: 8 }, 1500),
     ];
     if let Some(drift) = plan.lease_drift_ms {
@@ -221,6 +220,10 @@ fn ci(plan: &Plan, rng: &mut StdRng) -> Vec<Step> {
         faults.push(step(Fault::StaleLeaseRead, 0));
     }
     faults.shuffle(rng);
+    // The membership change last: the conformance check of the recorded
+    // traces stops there (the model has fixed voters), so every other
+    // fault comes before it.
+    faults.push(step(Fault::Membership { pick: pick(rng) }, 0));
     faults
 }
 

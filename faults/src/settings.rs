@@ -45,6 +45,15 @@ pub struct Settings {
     /// Keep the nodes' data directories (under the output directory).
     #[arg(long)]
     pub keep_data: bool,
+    /// Have every node record its calls into its replica, then replay each
+    /// recording and check the run against the verified model (the default
+    /// in the `ci` and `short` profiles).
+    #[arg(long, overrides_with = "no_trace")]
+    pub trace: bool,
+    /// Record no traces (the default in the `long` profile, whose traces
+    /// run to gigabytes).
+    #[arg(long)]
+    pub no_trace: bool,
 }
 
 /// Flags that do not make a run.
@@ -65,6 +74,8 @@ pub struct Checked {
     pub lease_drift_ms: Option<u64>,
     /// The output directory.
     pub out: PathBuf,
+    /// Where the nodes record their traces, if they do.
+    pub traces: Option<PathBuf>,
 }
 
 impl Settings {
@@ -118,12 +129,22 @@ impl Settings {
                 "--expect-anomaly needs a configuration that allows one: --durability async, or --skew".into(),
             ));
         }
+        let trace = self.trace || (!self.no_trace && self.profile != Profile::Long);
+        let traces = if trace {
+            // Absolute: the nodes run in their own working directories.
+            let dir = std::path::absolute(out.join("traces"))
+                .map_err(|e| SettingsError(format!("{}: {e}", out.display())))?;
+            Some(dir)
+        } else {
+            None
+        };
         Ok(Checked {
             settings: self.clone(),
             durability,
             seed,
             lease_drift_ms,
             out,
+            traces,
         })
     }
 }
@@ -171,6 +192,9 @@ impl Checked {
             "--snapshot-retain".to_owned(),
             "500".to_owned(),
         ];
+        if let Some(dir) = &self.traces {
+            flags.extend(["--trace-dir".to_owned(), dir.display().to_string()]);
+        }
         if let Some(ms) = self.lease_drift_ms {
             flags.extend([
                 "--lease-max-drift-ms".to_owned(),

@@ -1,6 +1,16 @@
-//! A torn WAL tail: the last segment of a stopped node's log cut at a
-//! random byte *inside its final record*, as a power loss in the middle of
-//! the last write would leave it. At most that node's last append is lost.
+//! A torn WAL tail: the last segment of a killed node's log ends in a
+//! write that was under way when the power went, cut at a random byte.
+//!
+//! A power loss keeps what was synced and may keep any prefix of what was
+//! being written. The server acknowledges nothing before its write is
+//! synced, so the torn write holds nothing acknowledged: here it is the
+//! segment's final record written again as the next one (a record header
+//! and body that look real) and cut strictly inside, so the restarted node
+//! must find the incomplete record, cut it and report it. Nothing durable
+//! is removed: a fault that removed synced bytes would model a disk that
+//! lies about `fsync`, which no replication protocol survives in general
+//! (the conformance check of the recorded traces rejects such a run:
+//! "restarted through lsn N, but told its log was durable through N+1").
 //!
 //! The segment layout is the server's (`storage/segment.rs`,
 //! `storage/record.rs`): a 20-byte header, then records of a 4-byte
@@ -14,16 +24,18 @@ const SEGMENT_HEADER: u64 = 20;
 /// Bytes before a record's body.
 const RECORD_HEADER: u64 = 8;
 
-/// What was cut.
+/// What was torn.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TornCut {
     /// The segment file.
     pub segment: PathBuf,
-    /// Where its final record started.
+    /// Where its final whole record started.
     pub record_start: u64,
-    /// Where it ended (the file's length before the cut).
+    /// Where it ended: the file's length before the torn write, everything
+    /// durable.
     pub record_end: u64,
-    /// The length the file was cut to (strictly inside the record).
+    /// The file's length after the torn write: strictly inside the record
+    /// that was being written, which starts at `record_end`.
     pub cut_at: u64,
 }
 
@@ -65,9 +77,9 @@ pub fn final_record(segment: &[u8]) -> Option<(u64, u64)> {
     last
 }
 
-/// Cut the last segment in `data_dir/wal` inside its final record, at a
-/// byte chosen by `rng`. `None` if there is no record to tear (an empty
-/// log, or a final record of a single byte's room).
+/// Append to the last segment in `data_dir/wal` a torn copy of its final
+/// record, cut at a byte chosen by `rng`. `None` if there is no record to
+/// copy (an empty log, or a final record of a single byte).
 pub fn tear(data_dir: &Path, rng: &mut impl Rng) -> Result<Option<TornCut>, TornError> {
     let wal = data_dir.join("wal");
     let mut segments: Vec<PathBuf> = std::fs::read_dir(&wal)
@@ -83,18 +95,26 @@ pub fn tear(data_dir: &Path, rng: &mut impl Rng) -> Result<Option<TornCut>, Torn
     let Some((record_start, record_end)) = final_record(&bytes) else {
         return Ok(None);
     };
-    // Strictly inside: at least one byte of the record stays, at least one
-    // goes.
-    if record_end - record_start < 2 {
+    let record_len = record_end - record_start;
+    // Strictly inside: at least one byte of the new record written, at
+    // least one missing.
+    if record_len < 2 {
         return Ok(None);
     }
-    let cut_at = rng.random_range(record_start + 1..record_end);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
+    let written = rng.random_range(1..record_len);
+    let (Ok(from), Ok(to)) = (
+        usize::try_from(record_start),
+        usize::try_from(record_start + written),
+    ) else {
+        return Ok(None);
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
         .open(&segment)
         .map_err(io(&segment))?;
-    file.set_len(cut_at).map_err(io(&segment))?;
+    std::io::Write::write_all(&mut file, &bytes[from..to]).map_err(io(&segment))?;
     file.sync_all().map_err(io(&segment))?;
+    let cut_at = record_end + written;
     Ok(Some(TornCut {
         segment,
         record_start,
@@ -141,21 +161,28 @@ mod tests {
     }
 
     #[test]
-    fn the_cut_falls_strictly_inside_the_final_record() {
+    fn the_torn_write_follows_the_final_record_and_stops_inside_it() {
         let dir = tempfile::tempdir().unwrap();
         let wal = dir.path().join("wal");
         std::fs::create_dir_all(&wal).unwrap();
         std::fs::write(wal.join("00000000000000000001.wal"), segment(&[b"old"])).unwrap();
         let last = wal.join("00000000000000000002.wal");
+        let durable = segment(&[b"one", b"the last entry"]);
         for seed in 0..20 {
-            std::fs::write(&last, segment(&[b"one", b"the last entry"])).unwrap();
+            std::fs::write(&last, &durable).unwrap();
             let cut = tear(dir.path(), &mut StdRng::seed_from_u64(seed))
                 .unwrap()
                 .unwrap();
             assert_eq!(cut.segment, last);
             assert_eq!((cut.record_start, cut.record_end), (31, 53));
-            assert!(cut.record_start < cut.cut_at && cut.cut_at < cut.record_end);
-            assert_eq!(std::fs::metadata(&last).unwrap().len(), cut.cut_at);
+            assert!(cut.record_end < cut.cut_at && cut.cut_at < cut.record_end + 22);
+            let after = std::fs::read(&last).unwrap();
+            assert_eq!(after.len() as u64, cut.cut_at);
+            // Everything durable is still there, then a prefix of a record.
+            assert_eq!(&after[..durable.len()], &durable[..]);
+            assert_eq!(&after[durable.len()..], &durable[31..31 + after.len() - 53]);
+            // The last whole record is still the durable one.
+            assert_eq!(final_record(&after), Some((31, 53)));
         }
         // The older segment is untouched.
         assert_eq!(

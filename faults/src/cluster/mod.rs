@@ -494,6 +494,16 @@ impl Cluster {
             }
         }
     }
+
+    /// Shut every node down with `SIGTERM` (so each ends its trace with a
+    /// clean end record), `kill -9` for any that does not exit in time.
+    pub fn shut_down_all(&mut self) {
+        for member in self.members.values_mut() {
+            if let Some(process) = member.process.take() {
+                process.terminate(std::time::Duration::from_secs(5));
+            }
+        }
+    }
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Result<Value, ClusterError> {

@@ -74,6 +74,25 @@ impl NodeProcess {
         self.kill_now();
     }
 
+    /// `SIGTERM` (resuming it first if paused): the server shuts down and
+    /// ends its trace cleanly. `kill -9` if it has not exited within
+    /// `grace`.
+    pub fn terminate(mut self, grace: std::time::Duration) {
+        if self.paused {
+            let _ = self.resume();
+        }
+        if self.signal(Signal::SIGTERM).is_ok() {
+            let deadline = std::time::Instant::now() + grace;
+            while std::time::Instant::now() < deadline {
+                if self.has_exited() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        self.kill_now();
+    }
+
     fn kill_now(&mut self) {
         // SIGKILL ends a stopped process too.
         let _ = self.child.kill();

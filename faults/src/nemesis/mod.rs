@@ -242,8 +242,8 @@ impl<'a> Nemesis<'a> {
             match torn::tear(&dir, &mut self.rng) {
                 Ok(Some(cut)) => {
                     record.detail.push_str(&format!(
-                        "; WAL tail torn at byte {} of its final record [{}, {})",
-                        cut.cut_at, cut.record_start, cut.record_end
+                        "; WAL tail torn: a write under way after byte {} cut at byte {}",
+                        cut.record_end, cut.cut_at
                     ));
                     record.torn = Some(cut);
                 }

@@ -16,6 +16,7 @@ use crate::check::Verdicts;
 use crate::history::{History, Outcome};
 use crate::nemesis::FaultRecord;
 use crate::schedule::{Fault, Step};
+use crate::traces::TraceFigures;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -81,6 +82,17 @@ pub struct Figures {
     /// Whether the configuration promises no lost acked write, a
     /// linearizable history and the session guarantees.
     pub promised: bool,
+    /// Inputs replayed identically from the nodes' traces (0 without
+    /// `--trace`).
+    pub trace_steps_replayed: usize,
+    /// Traces whose replay did not reproduce the recording.
+    pub trace_divergences: usize,
+    /// The conformance verdict of the recorded run (`conforms`,
+    /// `rejected`, `diverged`, `stopped` past the model's reach, `error`),
+    /// `off` without `--trace`.
+    pub conformance: String,
+    /// Recorded voter steps the verified model explained.
+    pub conformance_checked: usize,
     /// `pass`, or what went wrong.
     pub verdict: String,
     /// The output directory.
@@ -100,6 +112,8 @@ pub struct RunResult<'a> {
     pub verdicts: &'a Verdicts,
     /// The final read of the whole set, after the cluster healed.
     pub final_set: Option<&'a [u64]>,
+    /// Trace validation, if the nodes recorded traces.
+    pub traces: Option<&'a TraceFigures>,
 }
 
 /// A report file that could not be written.
@@ -209,6 +223,25 @@ pub fn summary(result: &RunResult<'_>) -> String {
     text.push_str(&result.verdicts.summary());
     if !text.ends_with('\n') {
         text.push('\n');
+    }
+    match result.traces {
+        None => text.push_str("traces: not recorded\n"),
+        Some(t) => {
+            text.push_str(&format!(
+                "traces: {} files, {} steps and {} outputs replayed identically, {} divergences\n",
+                t.files,
+                t.steps_replayed,
+                t.outputs_compared,
+                t.divergences.len()
+            ));
+            for divergence in &t.divergences {
+                text.push_str(&format!("  {divergence}\n"));
+            }
+            text.push_str(&format!(
+                "conformance ({}): {}\n",
+                t.conformance, t.conformance_report
+            ));
+        }
     }
     text.push_str(&format!(
         "guarantees promised by this configuration: {}\nverdict: {}\nreport: {}\n",

@@ -37,7 +37,8 @@
 //!   [`TraceReport::forgotten_entries`]); losing an entry reported durable
 //!   is a rejection.
 //! - Checking stops ([`Verdict::Incomplete`], never a silent skip) at a
-//!   step beyond the checker's reach: the voters change (membership
+//!   step beyond the checker's reach: the voters change, or a node restarts
+//!   configured with other voters than the run began with (membership
 //!   changes are not modelled), a snapshot is installed from a leader (the
 //!   node's log then starts at entries it never held), or a step is
 //!   rejected when it handles a message no recorded step sent while some
@@ -72,7 +73,7 @@ pub enum TraceCheckError {
     Read(TraceReadError),
     /// A header's replica could not be rebuilt.
     Restart(String),
-    /// The traces do not describe one run (different voters, policies).
+    /// The traces do not describe one run (different policies).
     Mismatch(String),
     /// The run does not start in the model's initial state.
     NotFromInit(String),
@@ -257,9 +258,11 @@ pub fn check_traces(traces: &[Trace]) -> Result<TraceReport, TraceCheckError> {
     let first = traces.first().ok_or(TraceCheckError::NoTraces)?;
     let quorums = quorums_of(&first.header.config);
     for t in traces {
+        // A node restarted after a membership change names the voters of
+        // its day: that is one run still, and the check stops at that
+        // restart (see `Run::take`). Another policy is another run.
         let c = &t.header.config;
-        if c.voters != quorums.voters
-            || c.durability != first.header.config.durability
+        if c.durability != first.header.config.durability
             || c.election_quorum != first.header.config.election_quorum
         {
             return Err(TraceCheckError::Mismatch(format!(
@@ -354,6 +357,15 @@ impl<'t> Run<'t> {
         let voter = conformance.quorums().voters.contains(&node);
         let mut after_unclean = None;
         if at.at.step == 0 {
+            if voter && trace.header.config.voters != conformance.quorums().voters {
+                return Ok(Err(Verdict::Incomplete {
+                    global,
+                    why: format!(
+                        "{node} restarted with voters {:?} (membership changes are not modelled)",
+                        trace.header.config.voters
+                    ),
+                }));
+            }
             let previous = self.previous.insert(node, t);
             match previous {
                 None if voter && trace.header.durable != Durable::default() => {
