@@ -168,7 +168,7 @@ async fn record_run(traces: &Path, shape: Shape) -> NodeId {
         let answer = cluster
             .client(first)
             .ask(|reply| Request::Read {
-                key,
+                key: key.into(),
                 mode: ReadMode::Session,
                 token,
                 reply,
