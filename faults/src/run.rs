@@ -149,10 +149,11 @@ pub async fn run(checked: &Checked, exe: &Path) -> Result<Finished, RunError> {
     let verdicts = tokio::task::spawn_blocking(move || check::check(&checked_history))
         .await
         .map_err(|e| RunError::Check(e.to_string()))?;
+    let promised = checked.promises_durability();
     let trace_figures = match checked.traces.clone() {
         None => None,
         Some(dir) => Some(
-            tokio::task::spawn_blocking(move || traces::validate(&dir))
+            tokio::task::spawn_blocking(move || traces::validate(&dir, promised))
                 .await
                 .map_err(|e| RunError::Check(e.to_string()))?,
         ),
