@@ -241,6 +241,11 @@ pub fn summary(result: &RunResult<'_>) -> String {
                 "conformance ({}): {}\n",
                 t.conformance, t.conformance_report
             ));
+            if t.conformance == "theorem-fails" && !t.theorems_promised {
+                text.push_str(
+                    "  (this policy does not promise the model's theorems: the recorded run shows the anomaly it allows)\n",
+                );
+            }
         }
     }
     text.push_str(&format!(
