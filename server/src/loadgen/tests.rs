@@ -9,7 +9,7 @@ use super::workload::{key_name, Op, Workload};
 use super::*;
 use crate::http::{router, Metrics};
 use crate::kv::NodeAddrs;
-use crate::node::mem_network::MemNetwork;
+use crate::node::mem_network::{MemNetwork, NodeNetwork};
 use crate::node::{Node, NodeConfig};
 use axum::extract::State;
 use axum::routing::post;
@@ -56,7 +56,11 @@ impl HttpCluster {
             let config = NodeConfig::new(7, id, members.clone(), dir.path().to_owned());
             let (inbox, inbound) = mpsc::channel(10_000);
             network.inboxes.lock().unwrap().insert(id, inbox);
-            let node = Node::start(config, network.clone(), inbound).unwrap();
+            let peers = Arc::new(NodeNetwork {
+                network: network.clone(),
+                me: id,
+            });
+            let node = Node::start(config, peers, inbound).unwrap();
             let app = router(node.client(), Metrics::new().unwrap());
             tokio::spawn(async move { axum::serve(listener, app).await });
             nodes.push(node);

@@ -118,6 +118,11 @@ impl Host {
                 host.peers.insert(node);
             }
         }
+        // The membership in force may have moved on since the configured
+        // member list was written (a voter added, one removed), and the
+        // addresses registered since may be in the restored snapshot, whose
+        // entries are not applied again: talk to the members in force now.
+        host.connect_members();
         Ok(host)
     }
 

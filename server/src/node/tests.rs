@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::kv::Command;
-use mem_network::MemNetwork;
+use mem_network::{MemNetwork, NodeNetwork};
+use std::collections::BTreeSet;
 use steadfast::{MembershipChange, SessionToken};
 
 struct Cluster {
@@ -72,7 +73,12 @@ impl Cluster {
         config.snapshot_retain_entries = 5;
         let (inbox, inbound) = mpsc::channel(10_000);
         self.network.inboxes.lock().unwrap().insert(id, inbox);
-        let node = Node::start(config, self.network.clone(), inbound).unwrap();
+        self.network.peers.lock().unwrap().remove(&id);
+        let network = Arc::new(NodeNetwork {
+            network: self.network.clone(),
+            me: id,
+        });
+        let node = Node::start(config, network, inbound).unwrap();
         self.nodes.insert(id, node);
     }
 
@@ -484,4 +490,64 @@ async fn recorded_traces_replay_identically_through_failover_and_restart() {
     // Clean ends: every message handled was recorded as sent.
     assert_eq!(order.unmatched, 0, "{order:?}");
     assert!(order.matched > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarted_with_its_first_member_list_talks_to_voters_added_since() {
+    let mut cluster = Cluster::new(3);
+    let first_members = cluster.members.clone();
+    let leader = cluster.leader().await;
+    let new = NodeId(4);
+    cluster.dirs.insert(new, tempfile::tempdir().unwrap());
+    cluster.members.insert(new, addrs(4));
+    cluster.start_with(new, true);
+    let change = |change| {
+        let client = cluster.client(leader);
+        async move {
+            for _ in 0..200 {
+                let done = client
+                    .ask(|reply| Request::Membership {
+                        change,
+                        addrs: Some(addrs(4)),
+                        reply,
+                    })
+                    .await;
+                if done.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("{change:?} was never accepted");
+        }
+    };
+    change(MembershipChange::AddLearner(new)).await;
+    change(MembershipChange::PromoteLearner(new)).await;
+    // Enough writes that every node's snapshot holds node 4's address
+    // (snapshots every 20 entries): none is applied again on a restart.
+    for i in 0..60 {
+        write(&cluster.client(leader), put(&format!("k{i}"), "v", 0, 0))
+            .await
+            .unwrap();
+    }
+    let restarted = [NodeId(1), NodeId(2), NodeId(3)]
+        .into_iter()
+        .find(|&id| id != leader)
+        .unwrap();
+    cluster.stop(restarted);
+    // Started again as an operator's unchanged configuration would: the
+    // members it was first given, without node 4.
+    let everyone = std::mem::replace(&mut cluster.members, first_members);
+    cluster.start(restarted);
+    cluster.members = everyone;
+    let mut peers = BTreeSet::new();
+    for _ in 0..250 {
+        peers = cluster.network.peers_of(restarted);
+        if peers.contains(&new) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(peers.contains(&new), "node {restarted} talks to {peers:?}");
+    let status = cluster.client(restarted).status().await.unwrap();
+    assert!(status.voters.contains(&4), "{status:?}");
 }
