@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use steadfast::Durability;
 
 /// Register clients, registers, set adders, sessions, session keys.
 const REGISTER_CLIENTS: u64 = 4;
@@ -340,8 +339,11 @@ fn judge(checked: &Checked, figures: &mut Figures, traces: Option<&TraceFigures>
         }
     }
     if checked.settings.expect_anomaly {
-        if checked.durability == Durability::Async && figures.lost_acked_writes == 0 {
-            problems.push("expected a lost acknowledged write under async, found none".to_owned());
+        if !figures.promised && figures.lost_acked_writes == 0 {
+            problems.push(format!(
+                "expected a lost acknowledged write under {}, found none",
+                figures.durability
+            ));
         }
         if figures.skew && figures.linearizable {
             problems.push(

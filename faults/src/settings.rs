@@ -2,7 +2,7 @@
 
 use crate::schedule::{Plan, Profile};
 use std::path::PathBuf;
-use steadfast::Durability;
+use steadfast::{Durability, ElectionQuorum};
 
 /// The flags of a run.
 #[derive(Clone, Debug, clap::Args)]
@@ -68,6 +68,8 @@ pub struct Checked {
     pub settings: Settings,
     /// The durability policy.
     pub durability: Durability,
+    /// The election rule.
+    pub election_quorum: ElectionQuorum,
     /// The seed.
     pub seed: u64,
     /// The lease drift bound, if lease reads are on.
@@ -83,7 +85,7 @@ impl Settings {
     pub fn check(&self) -> Result<Checked, SettingsError> {
         let durability = steadfast_server::config::parse_durability(&self.durability)
             .map_err(|e| SettingsError(e.to_string()))?;
-        steadfast_server::config::parse_quorum(&self.election_quorum)
+        let election_quorum = steadfast_server::config::parse_quorum(&self.election_quorum)
             .map_err(|e| SettingsError(e.to_string()))?;
         if !(3..=7).contains(&self.nodes) {
             return Err(SettingsError(format!(
@@ -124,9 +126,13 @@ impl Settings {
                 .to_lowercase(),
             )
         });
-        if self.expect_anomaly && durability != Durability::Async && !self.skew {
+        let voters = usize::try_from(self.nodes).unwrap_or(usize::MAX);
+        if self.expect_anomaly
+            && durability.survives_failover(voters, election_quorum)
+            && !self.skew
+        {
             return Err(SettingsError(
-                "--expect-anomaly needs a configuration that allows one: --durability async, or --skew".into(),
+                "--expect-anomaly needs a configuration that allows one: a durability whose commit quorum a (majority) election quorum can miss, such as async, or --skew".into(),
             ));
         }
         let trace = self.trace || (!self.no_trace && self.profile != Profile::Long);
@@ -141,6 +147,7 @@ impl Settings {
         Ok(Checked {
             settings: self.clone(),
             durability,
+            election_quorum,
             seed,
             lease_drift_ms,
             out,
@@ -161,17 +168,15 @@ impl Checked {
 
     /// Whether the configuration promises that no acknowledged write is
     /// lost, that leader reads and writes are linearizable and that
-    /// sessions keep their guarantees: a durability that waits for a
-    /// majority (`quorum`, `all`, `semisync:K` with K + 1 a majority). A
-    /// skewed lease gives up linearizability only.
+    /// sessions keep their guarantees: every election quorum intersects
+    /// every commit quorum (`quorum`, `all`, a `semisync:K` whose K + 1 is a
+    /// majority, or any policy with `flexible` elections, which grow the
+    /// election quorum until it does). A skewed lease gives up
+    /// linearizability only.
     pub fn promises_durability(&self) -> bool {
-        match self.durability {
-            Durability::Async => false,
-            Durability::SemiSync { k } => {
-                u64::try_from(k).unwrap_or(u64::MAX) + 1 > self.settings.nodes / 2
-            }
-            Durability::Quorum | Durability::All => true,
-        }
+        let voters = usize::try_from(self.settings.nodes).unwrap_or(usize::MAX);
+        self.durability
+            .survives_failover(voters, self.election_quorum)
     }
 
     /// The flags every node is started with.
@@ -238,6 +243,18 @@ mod tests {
         assert!(checked(&["--durability", "all"])
             .unwrap()
             .promises_durability());
+        // Flexible elections grow until they meet every commit quorum: even
+        // async then loses nothing to a failover, and no anomaly is expected.
+        for durability in ["async", "semisync:1", "quorum"] {
+            for nodes in ["3", "5"] {
+                let args = ["--durability", durability, "--nodes", nodes];
+                let flexible = [&args[..], &["--election-quorum", "flexible"]].concat();
+                assert!(checked(&flexible).unwrap().promises_durability());
+                let expecting = [&flexible[..], &["--expect-anomaly"]].concat();
+                assert!(checked(&expecting).is_err());
+            }
+        }
+        assert!(checked(&["--durability", "async", "--expect-anomaly"]).is_ok());
     }
 
     #[test]
