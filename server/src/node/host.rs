@@ -355,6 +355,12 @@ impl Host {
             let Some(through) = persisted else {
                 break;
             };
+            // A trace that holds the steps behind every write the log
+            // makes durable, even if the process is killed right after:
+            // the recorded run then explains a restart's log.
+            if let Some(e) = self.replica.flush_trace() {
+                tracing::warn!("node {}: trace recording stopped: {e}", self.config.id);
+            }
             self.storage.sync()?;
             let now = self.now();
             self.replica.handle_persisted(now, through);
