@@ -45,13 +45,9 @@ pub struct Settings {
     /// Keep the nodes' data directories (under the output directory).
     #[arg(long)]
     pub keep_data: bool,
-    /// Have every node record its calls into its replica, then replay each
-    /// recording and check the run against the verified model (the default
-    /// in the `ci` and `short` profiles).
-    #[arg(long, overrides_with = "no_trace")]
-    pub trace: bool,
-    /// Record no traces (the default in the `long` profile, whose traces
-    /// run to gigabytes).
+    /// Record no traces. By default every node records its calls into its
+    /// replica, and after the run each recording is replayed and the run
+    /// checked against the verified model.
     #[arg(long)]
     pub no_trace: bool,
 }
@@ -135,8 +131,7 @@ impl Settings {
                 "--expect-anomaly needs a configuration that allows one: a durability whose commit quorum a (majority) election quorum can miss, such as async, or --skew".into(),
             ));
         }
-        let trace = self.trace || (!self.no_trace && self.profile != Profile::Long);
-        let traces = if trace {
+        let traces = if !self.no_trace {
             // Absolute: the nodes run in their own working directories.
             let dir = std::path::absolute(out.join("traces"))
                 .map_err(|e| SettingsError(format!("{}: {e}", out.display())))?;
