@@ -2,12 +2,13 @@
 
 use super::{token, Metrics};
 use crate::kv::{Command, NodeAddrs};
-use crate::node::{NodeClient, ReadMode, ReadTarget, Request, RequestError};
+use crate::node::{NodeClient, ReadMode, ReadOk, ReadTarget, Request, RequestError};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -240,10 +241,49 @@ async fn get_key(
         encode(&key, false),
         mode_name(mode)
     );
+    let read = Read {
+        target: ReadTarget::Key(key),
+        mode,
+        token,
+        path,
+        metric: "get",
+    };
+    answer_read(&api, read, |ok| {
+        let value = ok.value.map(|v| String::from_utf8_lossy(&v).into_owned());
+        json!({ "value": value, "position": position_json(ok.position) })
+    })
+    .await
+}
+
+/// A read as the HTTP API asked it.
+struct Read {
+    target: ReadTarget,
+    mode: ReadMode,
+    token: SessionToken,
+    /// The request's path and query, for a redirect to the leader.
+    path: String,
+    /// The metric's operation label.
+    metric: &'static str,
+}
+
+/// Ask the node for `read` and answer with `body` of what was read (and
+/// the advanced session token), or with the error.
+async fn answer_read(
+    api: &Api,
+    read: Read,
+    body: impl FnOnce(ReadOk) -> serde_json::Value,
+) -> Result<Response, ApiError> {
+    let Read {
+        target,
+        mode,
+        token,
+        path,
+        metric,
+    } = read;
     let answer = api
         .node
         .ask(|reply| Request::Read {
-            key: ReadTarget::Key(key),
+            key: target,
             mode,
             token,
             reply,
@@ -251,16 +291,13 @@ async fn get_key(
         .await;
     match answer {
         Ok(ok) => {
-            api.metrics.count("get", "ok");
-            let value = ok.value.map(|v| String::from_utf8_lossy(&v).into_owned());
-            Ok(with_token(
-                json!({ "value": value, "position": position_json(ok.position) }),
-                &ok.token,
-            ))
+            api.metrics.count(metric, "ok");
+            let token = ok.token;
+            Ok(with_token(body(ok), &token))
         }
         Err(e) => {
             let error = ApiError::from_node(e, &path);
-            api.metrics.count("get", error.outcome());
+            api.metrics.count(metric, error.outcome());
             Err(error)
         }
     }
@@ -291,51 +328,39 @@ async fn scan_prefix(
         encode(&prefix, true),
         mode_name(mode)
     );
-    let answer = api
-        .node
-        .ask(|reply| Request::Read {
-            key: ReadTarget::Prefix(prefix),
-            mode,
-            token,
-            reply,
-        })
-        .await;
-    match answer {
-        Ok(ok) => {
-            api.metrics.count("scan", "ok");
-            let entries: serde_json::Map<String, serde_json::Value> = ok
-                .entries
-                .into_iter()
-                .map(|(key, value)| (key, String::from_utf8_lossy(&value).into_owned().into()))
-                .collect();
-            Ok(with_token(
-                json!({ "entries": entries, "position": position_json(ok.position) }),
-                &ok.token,
-            ))
-        }
-        Err(e) => {
-            let error = ApiError::from_node(e, &path);
-            api.metrics.count("scan", error.outcome());
-            Err(error)
-        }
-    }
+    let read = Read {
+        target: ReadTarget::Prefix(prefix),
+        mode,
+        token,
+        path,
+        metric: "scan",
+    };
+    answer_read(&api, read, |ok| {
+        let entries: serde_json::Map<String, serde_json::Value> = ok
+            .entries
+            .into_iter()
+            .map(|(key, value)| (key, String::from_utf8_lossy(&value).into_owned().into()))
+            .collect();
+        json!({ "entries": entries, "position": position_json(ok.position) })
+    })
+    .await
 }
+
+/// Everything but RFC 3986's unreserved characters.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The same, `/` kept (a query value).
+const QUERY_VALUE: &AsciiSet = &PATH_SEGMENT.remove(b'/');
 
 /// `text` percent-encoded for a redirect's location: as one path segment
 /// (a key may hold `/`), or as a query value (`/` kept).
 fn encode(text: &str, query: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'_' | b'.' | b'~')
-            || (query && byte == b'/')
-        {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    let set = if query { QUERY_VALUE } else { PATH_SEGMENT };
+    utf8_percent_encode(text, set).to_string()
 }
 
 #[derive(Deserialize)]
