@@ -281,6 +281,7 @@ fn figures(checked: &Checked, verdicts: &Verdicts, elapsed: Duration) -> Figures
         follower_kills: 0,
         pauses: 0,
         partitions: 0,
+        slow_links: 0,
         torn_tails: 0,
         torn_tails_reported: 0,
         transfers: 0,

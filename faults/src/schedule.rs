@@ -53,6 +53,14 @@ pub enum PartitionShape {
         /// Leader → follower dropped (else follower → leader).
         from_leader: bool,
     },
+    /// A slow link: frames between the leader and a follower delayed both
+    /// ways (order kept).
+    Slow {
+        /// Which follower.
+        pick: u32,
+        /// The delay in milliseconds.
+        ms: u64,
+    },
 }
 
 /// One fault.
@@ -212,6 +220,15 @@ fn ci(plan: &Plan, rng: &mut StdRng) -> Vec<Step> {
             },
             hold(rng, 1500, 2500),
         ),
+        step(
+            Fault::Partition {
+                shape: PartitionShape::Slow {
+                    pick: pick(rng),
+                    ms: rng.random_range(50..=400),
+                },
+            },
+            hold(rng, 1500, 2500),
+        ),
         step(Fault::Transfer { pick: pick(rng) }, 500),
         step(Fault::IsolateLeaderAndWrite { adds: 8 }, 1500),
     ];
@@ -261,7 +278,7 @@ fn long(plan: &Plan, rng: &mut StdRng) -> Vec<Step> {
             steps.push(step(Fault::Membership { pick: pick(rng) }, 0));
         }
         if rng.random_bool(0.5) {
-            let other = match rng.random_range(0..6) {
+            let other = match rng.random_range(0..7) {
                 0 => step(
                     Fault::Pause {
                         leader: rng.random_bool(0.5),
@@ -287,6 +304,15 @@ fn long(plan: &Plan, rng: &mut StdRng) -> Vec<Step> {
                 3 => step(
                     Fault::Partition {
                         shape: PartitionShape::Bridge { pick: pick(rng) },
+                    },
+                    hold(rng, 1000, 2000),
+                ),
+                5 => step(
+                    Fault::Partition {
+                        shape: PartitionShape::Slow {
+                            pick: pick(rng),
+                            ms: rng.random_range(50..=400),
+                        },
                     },
                     hold(rng, 1000, 2000),
                 ),
@@ -349,6 +375,20 @@ mod tests {
         assert!(count(&steps, torn) >= 1);
         assert_eq!(count(&steps, |f| matches!(f, Fault::Transfer { .. })), 1);
         assert_eq!(count(&steps, |f| matches!(f, Fault::Membership { .. })), 1);
+        // Last: the conformance check of the traces stops there.
+        assert!(matches!(
+            steps.last().map(|s| s.fault),
+            Some(Fault::Membership { .. })
+        ));
+        let slow = |f: &Fault| {
+            matches!(
+                f,
+                Fault::Partition {
+                    shape: PartitionShape::Slow { ms: 50..=400, .. }
+                }
+            )
+        };
+        assert_eq!(count(&steps, slow), 1);
         assert_eq!(count(&steps, |f| matches!(f, Fault::StaleLeaseRead)), 0);
         let lease = generate(&plan(Profile::Ci, Some(50)), 3);
         assert_eq!(count(&lease, |f| matches!(f, Fault::StaleLeaseRead)), 1);

@@ -317,6 +317,17 @@ impl<'a> Nemesis<'a> {
                 record.nodes = vec![from, to];
                 format!("frames {from} -> {to} dropped (one way)")
             }
+            PartitionShape::Slow { pick, ms } => {
+                let Some(node) = self.pick_follower(leader, pick).await else {
+                    return skip(record, "no follower up");
+                };
+                network.update(|rules| {
+                    rules.set(leader, node, Action::Delay { ms });
+                    rules.set(node, leader, Action::Delay { ms });
+                });
+                record.nodes = vec![leader, node];
+                format!("frames between {leader} and {node} delayed {ms} ms both ways")
+            }
         };
         tokio::time::sleep(hold).await;
         network.heal();

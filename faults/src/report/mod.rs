@@ -15,7 +15,7 @@ pub use latency::{draw as draw_latency, GraphError};
 use crate::check::Verdicts;
 use crate::history::{History, Outcome};
 use crate::nemesis::FaultRecord;
-use crate::schedule::{Fault, Step};
+use crate::schedule::{Fault, PartitionShape, Step};
 use crate::traces::TraceFigures;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,8 @@ pub struct Figures {
     pub pauses: usize,
     /// Partitions (every shape, and the isolations of targeted faults).
     pub partitions: usize,
+    /// Slow links (frames delayed both ways between two nodes).
+    pub slow_links: usize,
     /// WAL tails torn.
     pub torn_tails: usize,
     /// Of which the restarted node reported cutting.
@@ -148,6 +150,9 @@ pub fn count_faults(faults: &[FaultRecord], figures: &mut Figures) {
             Fault::KillLeader { .. } => figures.leader_kills += 1,
             Fault::KillFollower { .. } => figures.follower_kills += 1,
             Fault::Pause { .. } => figures.pauses += 1,
+            Fault::Partition {
+                shape: PartitionShape::Slow { .. },
+            } => figures.slow_links += 1,
             Fault::Partition { .. }
             | Fault::IsolateLeaderAndWrite { .. }
             | Fault::StaleLeaseRead => figures.partitions += 1,
@@ -200,8 +205,8 @@ pub fn summary(result: &RunResult<'_>) -> String {
         f.operations, f.seconds, f.ok, f.failed, f.unknown
     ));
     text.push_str(&format!(
-        "{} faults: {} leader kills, {} follower kills, {} pauses, {} partitions, {} torn tails ({} reported by the node), {} transfers, {} membership changes, {} clock skews; {} without recovery in time\n",
-        f.faults, f.leader_kills, f.follower_kills, f.pauses, f.partitions, f.torn_tails,
+        "{} faults: {} leader kills, {} follower kills, {} pauses, {} partitions, {} slow links, {} torn tails ({} reported by the node), {} transfers, {} membership changes, {} clock skews; {} without recovery in time\n",
+        f.faults, f.leader_kills, f.follower_kills, f.pauses, f.partitions, f.slow_links, f.torn_tails,
         f.torn_tails_reported, f.transfers, f.membership_changes, f.clock_skews, f.not_recovered
     ));
     for record in result.faults {
