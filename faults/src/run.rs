@@ -149,12 +149,15 @@ pub async fn run(checked: &Checked, exe: &Path) -> Result<Finished, RunError> {
         .await
         .map_err(|e| RunError::Check(e.to_string()))?;
     let promised = checked.promises_durability();
+    let conformance_steps = checked.settings.conformance_steps;
     let trace_figures = match checked.traces.clone() {
         None => None,
         Some(dir) => Some(
-            tokio::task::spawn_blocking(move || traces::validate(&dir, promised))
-                .await
-                .map_err(|e| RunError::Check(e.to_string()))?,
+            tokio::task::spawn_blocking(move || {
+                traces::validate(&dir, promised, conformance_steps)
+            })
+            .await
+            .map_err(|e| RunError::Check(e.to_string()))?,
         ),
     };
     let mut figures = figures(checked, &verdicts, started.elapsed());

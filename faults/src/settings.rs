@@ -50,6 +50,11 @@ pub struct Settings {
     /// checked against the verified model.
     #[arg(long)]
     pub no_trace: bool,
+    /// Check this many steps of the recorded run against the model (each
+    /// step costs in proportion to the logs, so a `long` run's traces are
+    /// checked in part; every trace is still replayed in full).
+    #[arg(long, default_value_t = 60_000)]
+    pub conformance_steps: usize,
 }
 
 /// Flags that do not make a run.

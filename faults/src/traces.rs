@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 use std::path::Path;
-use steadfast_proofs::conformance::{check_trace_dir, Rejection, Verdict};
+use steadfast_proofs::conformance::{check_trace_dir_within, Rejection, Verdict};
 use steadfast_server::trace::{replay, trace_files};
 
 /// What trace validation found.
@@ -58,8 +58,9 @@ impl TraceFigures {
 }
 
 /// Replay and check the traces in `dir`, recorded under a policy that
-/// promises the model's theorems or not.
-pub fn validate(dir: &Path, theorems_promised: bool) -> TraceFigures {
+/// promises the model's theorems or not; the conformance check covers the
+/// first `conformance_steps` steps of the run.
+pub fn validate(dir: &Path, theorems_promised: bool, conformance_steps: usize) -> TraceFigures {
     let mut figures = TraceFigures {
         theorems_promised,
         ..TraceFigures::default()
@@ -82,7 +83,7 @@ pub fn validate(dir: &Path, theorems_promised: bool) -> TraceFigures {
             Err(e) => figures.divergences.push(e.to_string()),
         }
     }
-    match check_trace_dir(dir) {
+    match check_trace_dir_within(dir, conformance_steps) {
         Ok(report) => {
             figures.conformance = match &report.verdict {
                 Verdict::Conforms => "conforms",

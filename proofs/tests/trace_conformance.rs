@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use steadfast::wire::{Envelope, Message};
 use steadfast::{HardState, NodeId, Output, SessionToken};
-use steadfast_proofs::conformance::{check_trace_dir, Reading, Rejection, Transition, Verdict};
+use steadfast_proofs::conformance::{
+    check_trace_dir, check_trace_dir_within, Reading, Rejection, Transition, Verdict,
+};
 use steadfast_server::kv::{Command, NodeAddrs};
 use steadfast_server::node::{Node, NodeClient, NodeConfig, PeerNetwork, ReadMode, Request};
 use steadfast_server::trace::{read_trace, trace_files, write_trace, Event};
@@ -199,6 +201,14 @@ async fn a_recorded_run_conforms_to_the_model() {
     assert_eq!(report.restarts, 1);
     assert!(report.checked > 0 && report.persistence_checks > 0);
     assert_eq!(report.receives.1, 0, "every receive matched its send");
+    // Asked for fewer steps, the check stops there and says so.
+    let part = check_trace_dir_within(traces.path(), 40).unwrap();
+    assert!(
+        matches!(part.verdict, Verdict::Incomplete { global: 40, .. }),
+        "{part}"
+    );
+    assert_eq!(part.replayed, 40);
+    assert!(part.checked <= 40 && part.checked < report.checked);
     // Every node compacted its log behind a snapshot, and the views saw
     // through it.
     for path in trace_files(traces.path()).unwrap() {

@@ -33,8 +33,8 @@ pub use replay::{replay, Finding, Report, Scenario};
 pub use sent::{Reading, Sent};
 pub use state::{observe, AbstractState, NodeView, Observation, Quorums};
 pub use traces::{
-    check_trace_dir, check_trace_files, check_traces, TraceCheckError, TraceFinding, TraceReport,
-    Verdict,
+    check_trace_dir, check_trace_dir_within, check_trace_files, check_traces, check_traces_within,
+    TraceCheckError, TraceFinding, TraceReport, Verdict,
 };
 pub use transition::{allowed, GuardFailure, Transition};
 

@@ -244,6 +244,20 @@ pub fn check_trace_dir(dir: &Path) -> Result<TraceReport, TraceCheckError> {
     check_trace_files(&trace_files(dir)?)
 }
 
+/// Check the first `max_steps` steps (in the merged order) of the run
+/// recorded in `dir`; a longer run ends [`Verdict::Incomplete`] there. Each
+/// step costs in proportion to the logs, so long runs are checked in part.
+pub fn check_trace_dir_within(
+    dir: &Path,
+    max_steps: usize,
+) -> Result<TraceReport, TraceCheckError> {
+    let traces = trace_files(dir)?
+        .iter()
+        .map(|p| read_trace(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_traces_within(&traces, Some(max_steps))
+}
+
 /// Check the run recorded in these trace files.
 pub fn check_trace_files(paths: &[PathBuf]) -> Result<TraceReport, TraceCheckError> {
     let traces = paths
@@ -255,6 +269,14 @@ pub fn check_trace_files(paths: &[PathBuf]) -> Result<TraceReport, TraceCheckErr
 
 /// Check the run recorded in `traces`.
 pub fn check_traces(traces: &[Trace]) -> Result<TraceReport, TraceCheckError> {
+    check_traces_within(traces, None)
+}
+
+/// Check the run recorded in `traces`, its first `max_steps` steps if given.
+pub fn check_traces_within(
+    traces: &[Trace],
+    max_steps: Option<usize>,
+) -> Result<TraceReport, TraceCheckError> {
     let first = traces.first().ok_or(TraceCheckError::NoTraces)?;
     let quorums = quorums_of(&first.header.config);
     for t in traces {
@@ -318,6 +340,16 @@ pub fn check_traces(traces: &[Trace]) -> Result<TraceReport, TraceCheckError> {
         any_unclean: !report.unclean.is_empty(),
     };
     for (global, step) in order.steps.iter().enumerate() {
+        if max_steps.is_some_and(|max| global >= max) {
+            report.verdict = Verdict::Incomplete {
+                global,
+                why: format!(
+                    "the first {global} of {} steps were checked, as many as asked for",
+                    order.steps.len()
+                ),
+            };
+            break;
+        }
         match run.take(global, step, &mut conformance, &mut report)? {
             Ok(()) => report.replayed += 1,
             Err(verdict) => {
