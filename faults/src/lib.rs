@@ -9,7 +9,9 @@
 //! and how it ended ([`history`], ended as [`classify`] says). After the
 //! run the history is checked ([`check`]): per-key registers for
 //! linearizability, a grow-only set for lost writes, and session reads for
-//! read-your-writes and monotonic reads; the [`report`] goes to the output
+//! read-your-writes and monotonic reads; every node's recording of its
+//! calls into its replica is replayed and the run checked against the
+//! verified model ([`traces`]); the [`report`] goes to the output
 //! directory.
 //!
 //! ```no_run
