@@ -53,7 +53,7 @@ pub struct Settings {
     /// Check this many steps of the recorded run against the model (each
     /// step costs in proportion to the logs, so a `long` run's traces are
     /// checked in part; every trace is still replayed in full).
-    #[arg(long, default_value_t = 60_000)]
+    #[arg(long, default_value_t = 30_000)]
     pub conformance_steps: usize,
 }
 
