@@ -11,7 +11,7 @@ pub use crate::ghost::{AppliedEpochs, Ghost, StepViolation};
 use crate::server::serve_local_read;
 pub use crate::server::{Saved, ServerState, Storage};
 pub use crate::timers::{TimerBudget, TimersFired};
-use stateright::actor::{Actor, Id, Out};
+use stateright::actor::{Actor, Command as ActorCommand, Id, Out};
 use std::borrow::Cow;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -183,6 +183,10 @@ pub enum Node {
         /// A deliberately broken rule the checks must catch (`None` for the
         /// real core).
         planted_bug: Option<PlantedBug>,
+        /// Leave a message whose delivery changes nothing in the network
+        /// instead of consuming it (see
+        /// [`ReplicationModel::skip_no_op_deliveries`](crate::model::ReplicationModel::skip_no_op_deliveries)).
+        skip_no_op_deliveries: bool,
     },
     /// A client issuing `ops` one at a time to all `servers`.
     Client {
@@ -289,6 +293,7 @@ impl Actor for Node {
                 config,
                 planted_bug,
                 timers,
+                ..
             } => NodeState::Server(Node::start_server(
                 config,
                 *planted_bug,
@@ -306,7 +311,14 @@ impl Actor for Node {
 
     fn on_msg(&self, id: Id, state: &mut Cow<NodeState>, src: Id, msg: Msg, o: &mut Out<Self>) {
         match (self, &**state) {
-            (Node::Server { timers, .. }, NodeState::Server(server)) => {
+            (
+                Node::Server {
+                    timers,
+                    skip_no_op_deliveries,
+                    ..
+                },
+                NodeState::Server(server),
+            ) => {
                 let command = match msg {
                     Msg::Peer(message) => {
                         let mut next = server.clone();
@@ -317,7 +329,20 @@ impl Actor for Node {
                         if next.replica.handle_message(now, from, message).is_err() {
                             return;
                         }
-                        next.perform(before, *timers, o);
+                        let mut step = Out::new();
+                        next.perform(before, *timers, &mut step);
+                        if *skip_no_op_deliveries
+                            && next == *server
+                            && step.iter().all(is_timer_command)
+                        {
+                            // A message that changes nothing (a response
+                            // from an older epoch, a duplicate) is a no-op
+                            // delivery: stateright then leaves it in the
+                            // network instead of making a state that
+                            // differs from this one only by its absence.
+                            return;
+                        }
+                        o.append(&mut step);
                         next.storage_save(o);
                         *state = Cow::Owned(NodeState::Server(next.sealed()));
                         return;
@@ -411,4 +436,14 @@ impl Actor for Node {
         next.storage_save(o);
         *state = Cow::Owned(NodeState::Server(next.sealed()));
     }
+}
+
+/// True for the timer commands a step's host side always ends with: when a
+/// server's state is unchanged, re-arming its timer repeats the decision its
+/// last step already made, so such a step is a no-op.
+fn is_timer_command(command: &ActorCommand<Msg, Tick, (), Saved>) -> bool {
+    matches!(
+        command,
+        ActorCommand::SetTimer(..) | ActorCommand::CancelTimer(..)
+    )
 }

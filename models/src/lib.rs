@@ -13,6 +13,7 @@
 
 pub mod actor;
 pub mod bounds_table;
+pub mod canonical;
 pub mod command;
 pub mod digest;
 pub mod ghost;

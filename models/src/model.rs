@@ -64,6 +64,20 @@ pub struct ReplicationModel {
     pub check_quorum: bool,
     /// A deliberately planted core bug (for showing the checker catches it).
     pub planted_bug: Option<PlantedBug>,
+    /// Explore no delivery that changes nothing (on by default). A peer
+    /// message whose delivery leaves the server's replica and storage as
+    /// they were and sends nothing (a response from an older epoch, a
+    /// redelivered acknowledgement) then stays in the network, as
+    /// stateright leaves a message an actor ignores, instead of making a
+    /// state that differs from the current one only by the message's
+    /// absence. On unordered networks that state adds nothing a property
+    /// can see: properties never read the messages in flight, and every
+    /// continuation of it is a continuation of the current state in which
+    /// the message is never delivered, which the unordered network allows.
+    /// (Per-link FIFO networks always consume the message, stateright's
+    /// rule for them, so the next one on the link can arrive.)
+    /// `models/tests/no_op_deliveries.rs` compares verdicts with it off.
+    pub skip_no_op_deliveries: bool,
     /// Raised to cut a search short (`--max-seconds`): from then on no new
     /// state is within the model's boundary, so the search drains. Not a
     /// bound: a run it stopped reports `STOPPED`, never a verdict.
@@ -125,6 +139,7 @@ impl ReplicationModel {
             pre_vote: false,
             check_quorum: false,
             planted_bug: None,
+            skip_no_op_deliveries: true,
             stop: StopFlag::default(),
         }
     }
@@ -191,6 +206,7 @@ impl ReplicationModel {
             .map(|i| Node::Server {
                 config: self.config(i),
                 planted_bug: self.planted_bug,
+                skip_no_op_deliveries: self.skip_no_op_deliveries,
                 timers: TimerBudget {
                     elections: if i < self.campaigners {
                         self.elections

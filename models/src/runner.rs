@@ -8,6 +8,7 @@
 //! property it leaves undecided is reported as [`Found::Stopped`], which is
 //! never a pass.
 
+use crate::canonical::canonical;
 use crate::model::{ReplicationModel, StopFlag};
 use crate::properties::Model;
 use crate::suite::{Check, Expect};
@@ -42,6 +43,10 @@ pub struct RunOptions {
     pub symmetry: bool,
     /// Report progress on stderr.
     pub progress: bool,
+    /// Dedup states by their [`canonical`](crate::canonical) form
+    /// (exhaustive checks; with symmetry, the representative is canonical
+    /// too).
+    pub canonical: bool,
 }
 
 impl Default for RunOptions {
@@ -52,6 +57,7 @@ impl Default for RunOptions {
             max_seconds: None,
             symmetry: true,
             progress: false,
+            canonical: true,
         }
     }
 }
@@ -163,6 +169,12 @@ pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<V
         let checker = builder.symmetry_fn(representative).spawn_dfs();
         let checker = watching.watch(checker);
         verdicts(check, &checker, &stop, started, cpu_started, true)
+    } else if options.canonical {
+        // Dedup by the canonical form (stateright's depth-first search
+        // takes it through `symmetry_fn`; nothing is renamed).
+        let checker = builder.symmetry_fn(canonical).spawn_dfs();
+        let checker = watching.watch(checker);
+        verdicts(check, &checker, &stop, started, cpu_started, false)
     } else {
         let checker = builder.spawn_dfs();
         let checker = watching.watch(checker);

@@ -40,9 +40,12 @@ impl ReplicationModel {
 
 /// The representative of `state`'s class of renamed states (see the
 /// module documentation): `state` itself when its servers are already in
-/// order, or when it holds snapshots.
+/// order, or when it holds snapshots; in either case in
+/// [`canonical`](crate::canonical) form.
 pub fn representative(state: &State) -> State {
-    renamed_representative(state).unwrap_or_else(|| state.clone())
+    let mut representative = renamed_representative(state).unwrap_or_else(|| state.clone());
+    crate::canonical::canonicalize(&mut representative);
+    representative
 }
 
 fn renamed_representative(state: &State) -> Option<State> {

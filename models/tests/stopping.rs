@@ -32,6 +32,7 @@ fn a_time_limit_stops_a_depth_first_search_and_reports_it_stopped() {
             max_seconds: Some(1),
             symmetry: false,
             progress: false,
+            canonical: true,
         };
         let rows = run_with(&check, &options, &LiveHandle::default());
         assert_eq!(rows.len(), 1);

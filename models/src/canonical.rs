@@ -1,0 +1,109 @@
+//! The canonical form of a model state: the state without what cannot
+//! change any behaviour, so that the checker stores one state where a
+//! naive search would store several that behave alike.
+//!
+//! - **The duplicating network's last delivery.** stateright's duplicating
+//!   network remembers the last message it delivered, so that a delivery
+//!   that changes no actor still makes a new state. Nothing in the model
+//!   reads it: which messages can be delivered is the set of messages sent.
+//! - **Dead responses.** A response (to an append, a vote or a snapshot
+//!   chunk) addressed to a server whose epoch is already past the
+//!   response's is dropped by the core on arrival, unread and unanswered
+//!   (`Replica::fence`), and a server's epoch never goes back (its hard
+//!   state is durable, and `EpochNeverBackwards` is checked on every step).
+//!   Such a message can never change anything, so states that differ only
+//!   in holding it behave alike. (Pre-vote responses are left alone: the
+//!   core reads them before it compares epochs.) Debug builds deliver every
+//!   response this drops to a copy of its receiver and panic unless the
+//!   delivery changes nothing.
+//!
+//! Properties never read the messages in flight, and the checker goes on
+//! from the state itself (stateright's `symmetry_fn` only decides which
+//! states count as visited), so a search deduplicated by this form reaches
+//! the same actor states and histories. `models/tests/no_op_deliveries.rs`
+//! compares verdicts with and without it.
+
+use crate::actor::{Msg, NodeState};
+use crate::properties::State;
+use stateright::actor::{Id, Network};
+use steadfast::{Epoch, Message, NodeId};
+
+/// `state` in canonical form (see the module documentation).
+pub fn canonical(state: &State) -> State {
+    let mut canonical = state.clone();
+    canonicalize(&mut canonical);
+    canonical
+}
+
+/// Put `state` in canonical form in place.
+pub fn canonicalize(state: &mut State) {
+    let epochs: Vec<Option<Epoch>> = state
+        .actor_states
+        .iter()
+        .map(|s| match &**s {
+            NodeState::Server(server) => Some(server.replica().epoch()),
+            NodeState::Client(_) => None,
+        })
+        .collect();
+    let dead = |src: Id, dst: Id, msg: &Msg| {
+        let dead = is_dead(msg, epochs.get(usize::from(dst)).copied().flatten());
+        if cfg!(debug_assertions) && dead {
+            assert_no_op(state, src, dst, msg);
+        }
+        dead
+    };
+    let mut network = state.network.clone();
+    match &mut network {
+        Network::UnorderedDuplicating(sent, last) => {
+            *last = None;
+            sent.retain(|e| !dead(e.src, e.dst, &e.msg));
+        }
+        Network::UnorderedNonDuplicating(in_flight) => {
+            in_flight.retain(|e, _| !dead(e.src, e.dst, &e.msg));
+        }
+        Network::Ordered(links) => {
+            for (&(src, dst), queue) in links.iter_mut() {
+                queue.retain(|msg| !dead(src, dst, msg));
+            }
+            // An empty link is no link (stateright's own rule).
+            links.retain(|_, queue| !queue.is_empty());
+        }
+    }
+    state.network = network;
+}
+
+/// True for a response the receiver, now at `receiver_epoch`, will drop
+/// unread whenever it arrives.
+fn is_dead(msg: &Msg, receiver_epoch: Option<Epoch>) -> bool {
+    let (Msg::Peer(message), Some(receiver_epoch)) = (msg, receiver_epoch) else {
+        return false;
+    };
+    let response = match **message {
+        Message::AppendResponse { .. } | Message::InstallSnapshotResponse { .. } => true,
+        Message::VoteResponse { pre_vote, .. } => !pre_vote,
+        Message::Append { .. }
+        | Message::RequestVote { .. }
+        | Message::TimeoutNow { .. }
+        | Message::InstallSnapshot { .. } => false,
+    };
+    response && message.epoch() < receiver_epoch
+}
+
+/// Debug builds: deliver `msg` to a copy of its receiver's replica, which
+/// must neither change nor output anything.
+fn assert_no_op(state: &State, src: Id, dst: Id, msg: &Msg) {
+    let (Msg::Peer(message), Some(NodeState::Server(server))) =
+        (msg, state.actor_states.get(usize::from(dst)).map(|s| &**s))
+    else {
+        return;
+    };
+    let mut replica = server.replica().clone();
+    let now = replica.now();
+    let from = NodeId(usize::from(src) as u64);
+    let _ = replica.handle_message(now, from, (**message).clone());
+    assert!(
+        replica == *server.replica() && replica.poll_output().is_none(),
+        "a response dropped as dead changed its receiver: {message} to {}",
+        server.replica().id()
+    );
+}
