@@ -10,6 +10,7 @@
 //! - [`workload`]: W1 (one proposal at a time until applied on the leader),
 //!   W2 (batches of 64), each optionally compacting every 1,024 entries;
 //! - [`steadfast_cluster`] and [`raft_cluster`]: the two hosts;
+//! - [`wal`]: the steadfast host's durable log, records in a byte buffer;
 //! - [`codec`]: W4, encode and decode of a 64-entry append;
 //! - [`cpu`]: the CPU time of the calling thread;
 //! - [`heap`]: glibc's `mmap` threshold, fixed so that no run inherits
@@ -23,6 +24,7 @@ pub mod cpu;
 pub mod heap;
 pub mod raft_cluster;
 pub mod steadfast_cluster;
+pub mod wal;
 pub mod workload;
 
 /// The payload every proposal carries (16 bytes).

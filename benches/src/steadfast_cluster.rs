@@ -1,6 +1,8 @@
 //! A minimal in-memory host for three steadfast replicas: storage is a
-//! vector made durable at once, the network one FIFO queue.
+//! write-ahead log in memory ([`Wal`]), durable at once, the network one
+//! FIFO queue.
 
+use crate::wal::Wal;
 use crate::workload::Cluster;
 use std::collections::VecDeque;
 use steadfast::{
@@ -12,8 +14,9 @@ use steadfast::{
 #[derive(Debug)]
 struct Node {
     replica: Replica,
-    /// The durable log (entries after the host's last compaction).
-    log: Vec<Entry>,
+    /// The durable log (entries after the host's last compaction), as a
+    /// log file holds it: the core keeps its own copy in memory.
+    log: Wal,
     hard_state: HardState,
     /// The state machine: here, the bytes of the commands applied.
     applied_bytes: u64,
@@ -46,7 +49,7 @@ impl SteadfastCluster {
             .map(|&id| Node {
                 replica: Replica::new(Config::new(id, ids), now)
                     .unwrap_or_else(|e| panic!("bench config refused: {e}")),
-                log: Vec::new(),
+                log: Wal::new(),
                 hard_state: HardState::default(),
                 applied_bytes: 0,
                 applied_commands: 0,
@@ -116,10 +119,10 @@ fn drain(node: &mut Node, network: &mut VecDeque<(NodeId, NodeId, Message)>, now
         while let Some(output) = node.replica.poll_output() {
             match output {
                 Output::PersistHardState(hard_state) => node.hard_state = hard_state,
-                Output::Truncated { after, .. } => node.log.retain(|e| e.lsn <= after),
+                Output::Truncated { after, .. } => node.log.truncate_after(after),
                 Output::Append { entries } => {
                     persisted = entries.last().map(Entry::position);
-                    node.log.extend(entries);
+                    node.log.append(&entries);
                 }
                 Output::Send { to, message } => network.push_back((me, to, message)),
                 Output::Apply { entries } => {
@@ -132,8 +135,7 @@ fn drain(node: &mut Node, network: &mut VecDeque<(NodeId, NodeId, Message)>, now
                     }
                 }
                 Output::Compacted { through } => {
-                    let keep = node.log.partition_point(|e| e.lsn <= through.lsn);
-                    node.log.drain(..keep);
+                    node.log.compact_through(through.lsn);
                 }
                 Output::RolledBack { .. }
                 | Output::Reply { .. }
@@ -191,5 +193,25 @@ impl Cluster for SteadfastCluster {
 
     fn applied_commands(&self) -> u64 {
         self.nodes[LEADER].applied_commands
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{W2, W2C};
+
+    /// Each host's log holds what its replica's log holds, entry for entry.
+    #[test]
+    fn host_logs_match_the_replicas() {
+        for workload in [W2, W2C] {
+            let mut cluster = SteadfastCluster::new();
+            workload.run(&mut cluster, 3_000);
+            assert_eq!(cluster.applied_commands(), 3_000);
+            for node in &cluster.nodes {
+                assert_eq!(node.log.entries(), node.replica.entries());
+                assert_eq!(node.log.last_lsn(), node.replica.last().lsn);
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ impl std::fmt::Display for RequestId {
 }
 
 /// What an entry carries.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum EntryKind {
     /// Written by every new leader before anything else, so that it can
@@ -48,7 +48,7 @@ fn arbitrary_payload(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<B
 }
 
 /// One record of the replicated log.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Entry {
     /// Epoch of the leader that created the entry.
@@ -57,6 +57,39 @@ pub struct Entry {
     pub lsn: Lsn,
     /// The payload.
     pub kind: EntryKind,
+}
+
+// Clones by hand, inlined: every replica clones each entry several times
+// (into its log, into messages, into `Apply`), and the derived clones stay
+// out of line because of the rare membership arm.
+impl Clone for EntryKind {
+    #[inline]
+    fn clone(&self) -> Self {
+        match self {
+            EntryKind::Command(bytes) => EntryKind::Command(bytes.clone()),
+            EntryKind::Noop => EntryKind::Noop,
+            EntryKind::Membership(membership) => {
+                EntryKind::Membership(clone_membership(membership))
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn clone_membership(membership: &Membership) -> Box<Membership> {
+    Box::new(membership.clone())
+}
+
+impl Clone for Entry {
+    #[inline]
+    fn clone(&self) -> Self {
+        Entry {
+            epoch: self.epoch,
+            lsn: self.lsn,
+            kind: self.kind.clone(),
+        }
+    }
 }
 
 impl Entry {
