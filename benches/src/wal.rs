@@ -5,13 +5,14 @@
 //! its own in-memory mirror, rebuilt from storage on restart), so what it
 //! must keep durable is what a log file holds: the entries' bytes, in order.
 //! A record is a tag byte (noop, command, membership), the epoch and the
-//! payload's length as LEB128 varints, then the payload (a membership as
+//! payload's length as LEB128 varints (`integer-encoding`), then the payload (a membership as
 //! JSON); the lsn is implied by the record's place. Every retained entry
 //! stays readable ([`Wal::entry`], [`Wal::entries`]): a sparse index holds
 //! the offset of every [`INDEX_EVERY`]th record, and a read skips at most
 //! that many records from there. Truncation and compaction cut the buffer
 //! at a record boundary.
 
+use integer_encoding::VarInt;
 use steadfast::{Bytes, Entry, EntryKind, Epoch, Lsn, Membership};
 
 /// One index point per this many records.
@@ -142,26 +143,15 @@ impl Wal {
     }
 }
 
-fn put_varint(mut value: u64, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+fn put_varint(value: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 10];
+    let n = value.encode_var(&mut buf);
+    out.extend_from_slice(&buf[..n]);
 }
 
-fn get_varint(bytes: &[u8], mut at: usize) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    let mut shift = 0;
-    loop {
-        let byte = *bytes.get(at)?;
-        at += 1;
-        value |= u64::from(byte & 0x7f).checked_shl(shift)?;
-        if byte & 0x80 == 0 {
-            return Some((value, at));
-        }
-        shift += 7;
-    }
+fn get_varint(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+    let (value, n) = u64::decode_var(bytes.get(at..)?)?;
+    Some((value, at + n))
 }
 
 fn encode(entry: &Entry, out: &mut Vec<u8>) {
