@@ -15,20 +15,23 @@
 //! reaches; that test fails on a canonical form that drops dead responses
 //! from per-link FIFO links.
 
+mod common;
+
+use common::{small_check, small_model};
 use stateright::{Checker, Model as _, Path};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use steadfast::planted::PlantedBug;
-use steadfast::{Durability, ElectionQuorum};
+use steadfast::Durability;
 use steadfast_models::actor::ClientOp;
 use steadfast_models::canonical::canonical;
-use steadfast_models::model::{NetworkKind, ReplicationModel};
+use steadfast_models::model::NetworkKind;
 use steadfast_models::properties::State;
 use steadfast_models::runner::{run_with, LiveHandle, RunOptions, Verdict};
 use steadfast_models::suite::{check_name, Check, Expect};
 
-/// Two servers that each campaign once, up to two epochs, one write (with
+/// Two servers that each campaign once, up to two epochs, two writes (with
 /// a crash when `crash`); with `bug`, votes are granted without the
 /// up-to-date check, so a write an `Async` leader acknowledged alone can be
 /// lost.
@@ -38,33 +41,21 @@ fn small(
     crash: bool,
     bug: Option<PlantedBug>,
 ) -> Check {
-    let mut model = ReplicationModel::new(2, durability, ElectionQuorum::Majority);
-    model.campaigners = 2;
+    let mut model = small_model(2, durability, network, bug);
     model.max_crashes = usize::from(crash);
-    model.lossy = false;
-    model.network = network;
     model.clients = vec![vec![ClientOp::Put(1), ClientOp::Put(2)]];
-    model.planted_bug = bug;
-    let lost = if bug.is_some() {
-        Expect::Violated
-    } else {
-        Expect::Holds
-    };
-    Check {
-        family: "reduction",
-        expect: vec![
+    small_check(
+        "reduction",
+        model,
+        vec![
             ("ElectionSafety", Expect::Holds),
             ("LogMatching", Expect::Holds),
             ("ReplicaInvariants", Expect::Holds),
             ("EpochNeverBackwards", Expect::Holds),
             ("CommitNeverBackwards", Expect::Holds),
             ("AppliesOnlyCommitted", Expect::Holds),
-            ("NoLostAckedWrites", lost),
         ],
-        model,
-        max_depth: 0,
-        examples: vec!["a write is acknowledged", "a failover happens"],
-    }
+    )
 }
 
 /// Run without symmetry (so only the reduction under test differs).

@@ -3,10 +3,12 @@
 //! one with a planted bug) must give the same verdict on every property
 //! with and without it, and the reduction must actually reduce.
 
+mod common;
+
+use common::{small_check, small_model};
 use steadfast::planted::PlantedBug;
-use steadfast::{Durability, ElectionQuorum};
-use steadfast_models::actor::ClientOp;
-use steadfast_models::model::{NetworkKind, ReplicationModel};
+use steadfast::Durability;
+use steadfast_models::model::NetworkKind;
 use steadfast_models::runner::{run_with, LiveHandle, RunOptions, Verdict};
 use steadfast_models::suite::{check_name, Check, Expect};
 
@@ -26,34 +28,20 @@ fn interchangeable(
     network: NetworkKind,
     bug: Option<PlantedBug>,
 ) -> Check {
-    let mut model = ReplicationModel::new(servers, durability, ElectionQuorum::Majority);
-    model.campaigners = servers;
+    let mut model = small_model(servers, durability, network, bug);
     model.max_epoch = max_epoch;
-    model.max_crashes = 0;
-    model.lossy = false;
-    model.network = network;
-    model.clients = vec![vec![ClientOp::Put(1)]];
-    model.planted_bug = bug;
     assert!(model.is_symmetric());
-    let lost = if bug.is_some() {
-        Expect::Violated
-    } else {
-        Expect::Holds
-    };
-    Check {
-        family: "symmetry",
-        expect: vec![
+    small_check(
+        "symmetry",
+        model,
+        vec![
             ("ElectionSafety", Expect::Holds),
             ("LogMatching", Expect::Holds),
             ("ReplicaInvariants", Expect::Holds),
             ("EpochNeverBackwards", Expect::Holds),
             ("AppliesOnlyCommitted", Expect::Holds),
-            ("NoLostAckedWrites", lost),
         ],
-        model,
-        max_depth: 0,
-        examples: vec!["a write is acknowledged", "a failover happens"],
-    }
+    )
 }
 
 fn run(check: &Check, symmetry: bool) -> Vec<Verdict> {
