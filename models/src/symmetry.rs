@@ -39,32 +39,110 @@ impl ReplicationModel {
 }
 
 /// The representative of `state`'s class of renamed states (see the
-/// module documentation): `state` itself when its servers are already in
-/// order, or when it holds snapshots; in either case in
-/// [`canonical`](crate::canonical) form.
+/// module documentation), in [`canonical`](crate::canonical) form: `state`
+/// itself when its servers are already in order, or when it holds
+/// snapshots.
+///
+/// Servers are put in the order of an id-free summary of their state.
+/// Servers whose summaries tie could go in either order; the representative
+/// is then the candidate with the smallest digest, so that every state of a
+/// class yields the same one (ties are rare, and cost one renaming per
+/// order of the tied servers).
 pub fn representative(state: &State) -> State {
-    let mut representative = renamed_representative(state).unwrap_or_else(|| state.clone());
-    crate::canonical::canonicalize(&mut representative);
-    representative
+    let Some(summaries) = summaries(state) else {
+        return crate::canonical::canonical(state);
+    };
+    orders_of_ties(&summaries)
+        .into_iter()
+        .map(|ranks| {
+            let mut candidate = renamed(state, &summaries, &ranks).unwrap_or_else(|| state.clone());
+            crate::canonical::canonicalize(&mut candidate);
+            candidate
+        })
+        .min_by_key(crate::digest::digest)
+        .unwrap_or_else(|| crate::canonical::canonical(state))
 }
 
-fn renamed_representative(state: &State) -> Option<State> {
-    let servers = state
-        .actor_states
-        .iter()
-        .take_while(|s| matches!(&***s, NodeState::Server(_)))
-        .count();
+/// The id-free summary of every server (`None` for a state that cannot be
+/// renamed: it holds snapshot bytes).
+fn summaries(state: &State) -> Option<Vec<u64>> {
     if !renamable(state) {
         return None;
     }
-    // Servers sort by an id-free summary, clients after them in order.
-    let keys: Vec<(u8, u64)> = state
-        .actor_states
-        .iter()
-        .enumerate()
-        .map(|(i, s)| match &**s {
-            NodeState::Server(server) if i < servers => (0, summary(server, state, i)),
-            _ => (1, i as u64),
+    Some(
+        state
+            .actor_states
+            .iter()
+            .enumerate()
+            .map_while(|(i, s)| match &**s {
+                NodeState::Server(server) => Some(summary(server, state, i)),
+                NodeState::Client(_) => None,
+            })
+            .collect(),
+    )
+}
+
+/// Every way to order servers whose summaries tie: for each, a rank per
+/// server that breaks the ties (one all-zero entry when nothing ties).
+fn orders_of_ties(summaries: &[u64]) -> Vec<Vec<usize>> {
+    let mut orders = vec![vec![0; summaries.len()]];
+    let mut done = vec![false; summaries.len()];
+    for i in 0..summaries.len() {
+        if done[i] {
+            continue;
+        }
+        let tied: Vec<usize> = (i..summaries.len())
+            .filter(|&j| summaries[j] == summaries[i])
+            .collect();
+        for &j in &tied {
+            done[j] = true;
+        }
+        if tied.len() < 2 {
+            continue;
+        }
+        let tied = &tied;
+        orders = orders
+            .into_iter()
+            .flat_map(|ranks| {
+                permutations(tied.len()).into_iter().map(move |perm| {
+                    let mut ranks = ranks.clone();
+                    for (k, &server) in tied.iter().enumerate() {
+                        ranks[server] = perm[k];
+                    }
+                    ranks
+                })
+            })
+            .collect();
+    }
+    orders
+}
+
+/// Every permutation of `0..n`.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    permutations(n - 1)
+        .into_iter()
+        .flat_map(|smaller| {
+            (0..n).map(move |at| {
+                let mut perm = smaller.clone();
+                perm.insert(at, n - 1);
+                perm
+            })
+        })
+        .collect()
+}
+
+/// `state` with its servers renamed into the order of `summaries`, ties
+/// broken by `ranks` (`None`: already in that order).
+fn renamed(state: &State, summaries: &[u64], ranks: &[usize]) -> Option<State> {
+    let servers = summaries.len();
+    // Servers sort by summary and rank, clients after them in order.
+    let keys: Vec<(u8, u64, usize)> = (0..state.actor_states.len())
+        .map(|i| match (summaries.get(i), ranks.get(i)) {
+            (Some(&summary), Some(&rank)) => (0, summary, rank),
+            _ => (1, i as u64, 0),
         })
         .collect();
     let plan = RewritePlan::<Id, _>::from_values_to_sort(&keys);
@@ -202,6 +280,22 @@ mod tests {
     use crate::model::NetworkKind;
     use stateright::actor::Envelope;
     use steadfast::{Instant, Replica};
+
+    #[test]
+    fn ties_are_broken_every_way() {
+        assert_eq!(permutations(3).len(), 6);
+        let distinct: std::collections::HashSet<_> = permutations(3).into_iter().collect();
+        assert_eq!(distinct.len(), 6);
+        assert_eq!(orders_of_ties(&[1, 2, 3]), vec![vec![0, 0, 0]]);
+        let orders = orders_of_ties(&[7, 5, 7]);
+        assert_eq!(orders.len(), 2, "{orders:?}");
+        for ranks in &orders {
+            assert_ne!(ranks[0], ranks[2], "tied servers get different ranks");
+            assert_eq!(ranks[1], 0, "an untied server keeps rank 0");
+        }
+        assert_eq!(orders_of_ties(&[4, 4, 4]).len(), 6);
+        assert_eq!(orders_of_ties(&[4, 4, 9, 9]).len(), 4);
+    }
 
     #[test]
     fn fresh_replicas_differ_only_in_their_ids() {
