@@ -169,7 +169,7 @@ pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<V
         let checker = builder.symmetry_fn(representative).spawn_dfs();
         let checker = watching.watch(checker);
         verdicts(check, &checker, &stop, started, cpu_started, true)
-    } else if options.canonical {
+    } else if options.canonical && crate::canonical::applies_to(check.model.network) {
         // Dedup by the canonical form (stateright's depth-first search
         // takes it through `symmetry_fn`; nothing is renamed).
         let checker = builder.symmetry_fn(canonical).spawn_dfs();

@@ -52,15 +52,20 @@ pub fn representative(state: &State) -> State {
     let Some(summaries) = summaries(state) else {
         return crate::canonical::canonical(state);
     };
-    orders_of_ties(&summaries)
-        .into_iter()
-        .map(|ranks| {
-            let mut candidate = renamed(state, &summaries, &ranks).unwrap_or_else(|| state.clone());
-            crate::canonical::canonicalize(&mut candidate);
-            candidate
-        })
-        .min_by_key(crate::digest::digest)
-        .unwrap_or_else(|| crate::canonical::canonical(state))
+    let candidate = |ranks: &[usize]| {
+        let mut candidate = renamed(state, &summaries, ranks).unwrap_or_else(|| state.clone());
+        crate::canonical::canonicalize(&mut candidate);
+        candidate
+    };
+    match &orders_of_ties(&summaries)[..] {
+        // Nothing ties: one candidate, no digest to compare.
+        [ranks] => candidate(ranks),
+        orders => orders
+            .iter()
+            .map(|ranks| candidate(ranks))
+            .min_by_key(crate::digest::digest)
+            .unwrap_or_else(|| crate::canonical::canonical(state)),
+    }
 }
 
 /// The id-free summary of every server (`None` for a state that cannot be
