@@ -174,7 +174,8 @@ pub fn uses_session(ops: &[ClientOp]) -> bool {
 #[derive(Clone, Debug)]
 pub enum Node {
     /// A server hosting a replica with this configuration, whose timer
-    /// fires at most as often as `timers` allows (this bounds the model).
+    /// fires at most as often as `timers` allows (this bounds the model;
+    /// the server keeps the budget with its state, see `Ghost::budget`).
     Server {
         /// The replica's configuration.
         config: Config,
@@ -247,9 +248,16 @@ impl Node {
     ) -> ServerState {
         // What was saved, less what a crash loses: the state machine
         // restarts empty and the replica re-applies the log.
-        let mut storage = storage
-            .as_ref()
-            .map_or_else(Storage::default, |saved| (*saved.0).clone());
+        // A server starting for the first time takes its timer budget from
+        // the model; a restart keeps the one it had (see `Ghost::budget`).
+        let mut storage = storage.as_ref().map_or_else(
+            || {
+                let mut fresh = Storage::default();
+                fresh.ghost.budget = timers;
+                fresh
+            },
+            |saved| (*saved.0).clone(),
+        );
         storage.host.crash();
         let mut replica = match Replica::restart(config.clone(), storage.host.durable(), Instant(0))
         {
@@ -267,7 +275,7 @@ impl Node {
                 });
         }
         let state = ServerState::new(replica, Arc::new(storage));
-        state.arm_timer(timers, o);
+        state.arm_timer(o);
         state.storage_save(o);
         state
     }
@@ -313,7 +321,6 @@ impl Actor for Node {
         match (self, &**state) {
             (
                 Node::Server {
-                    timers,
                     skip_no_op_deliveries,
                     ..
                 },
@@ -330,7 +337,7 @@ impl Actor for Node {
                             return;
                         }
                         let mut step = Out::new();
-                        next.perform(before, *timers, &mut step);
+                        next.perform(before, &mut step);
                         if *skip_no_op_deliveries
                             && next == *server
                             && step.iter().all(is_timer_command)
@@ -379,7 +386,7 @@ impl Actor for Node {
                 if !accepted {
                     return;
                 }
-                next.perform(before, *timers, o);
+                next.perform(before, o);
                 next.storage_save(o);
                 *state = Cow::Owned(NodeState::Server(next.sealed()));
             }
@@ -412,14 +419,14 @@ impl Actor for Node {
     }
 
     fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _timer: &Tick, o: &mut Out<Self>) {
-        let (Node::Server { timers, .. }, NodeState::Server(server)) = (self, &**state) else {
+        let NodeState::Server(server) = &**state else {
             return;
         };
         let (role, epoch) = (server.replica.role(), server.replica.epoch());
         let Some(deadline) = server
             .replica
             .poll_timeout()
-            .filter(|_| server.storage.ghost.fired.allowed(*timers, role, epoch))
+            .filter(|_| server.timer_allowed())
         else {
             // Out of budget (the timer is not armed then; kept for safety).
             o.cancel_timer(Tick);
@@ -432,7 +439,7 @@ impl Actor for Node {
             .fired
             .record(role, epoch);
         next.replica.handle_timeout(deadline);
-        next.perform(before, *timers, o);
+        next.perform(before, o);
         next.storage_save(o);
         *state = Cow::Owned(NodeState::Server(next.sealed()));
     }

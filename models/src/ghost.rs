@@ -1,7 +1,7 @@
 //! The auditor's notes: what the properties need to know of a server's
 //! past, kept beside its storage so that they survive its crashes.
 
-use crate::timers::TimersFired;
+use crate::timers::{TimerBudget, TimersFired};
 use steadfast::{Epoch, Lsn, Position, Replica};
 
 /// Facts about a server's past that the properties need and that survive
@@ -23,8 +23,14 @@ pub struct Ghost {
     /// The highest epoch this server ever had (the epoch is durable, so a
     /// restart must not forget it).
     pub highest_epoch: Epoch,
-    /// How often its timer has fired, against the model's budget.
+    /// How often its timer has fired, against `budget`.
     pub fired: TimersFired,
+    /// How often the model lets this server's timer fire. It is set when
+    /// the server first starts and never changes; it lives here, with the
+    /// server's state rather than with its id, so that two servers in equal
+    /// states behave alike whatever their ids (symmetry reduction renames
+    /// servers of different budgets too, see [`crate::symmetry`]).
+    pub budget: TimerBudget,
 }
 
 /// A step that broke one of the step properties.

@@ -4,7 +4,6 @@
 use crate::actor::{client_of, Msg, Node, Tick};
 use crate::command::{id_allocated, register_at, Command};
 use crate::ghost::{Ghost, Marks, StepViolation};
-use crate::timers::TimerBudget;
 use stateright::actor::{model_timeout, Id, Out};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -123,7 +122,7 @@ impl ServerState {
     /// through the reference host, then the actor's own part (messages,
     /// client replies, the auditor's notes). A breach of the host contract
     /// is a core bug the models do not explore past: it panics, naming it.
-    pub(crate) fn perform(&mut self, before: Marks, timers: TimerBudget, o: &mut Out<Node>) {
+    pub(crate) fn perform(&mut self, before: Marks, o: &mut Out<Node>) {
         let commit_before = before.commit;
         let storage = Arc::make_mut(&mut self.storage);
         while let Some(output) = self.replica.poll_output() {
@@ -191,7 +190,16 @@ impl ServerState {
             }
         }
         self.check_step(before);
-        self.arm_timer(timers, o);
+        self.arm_timer(o);
+    }
+
+    /// True when the server's budget allows its timer one more firing in
+    /// its current role and epoch.
+    pub(crate) fn timer_allowed(&self) -> bool {
+        let ghost = &self.storage.ghost;
+        ghost
+            .fired
+            .allowed(ghost.budget, self.replica.role(), self.replica.epoch())
     }
 
     /// Record the first step that moved a watermark backwards.
@@ -227,11 +235,8 @@ impl ServerState {
     /// Arm the timer while the replica has a deadline and the budget allows
     /// one more firing in its current role; otherwise leave it unarmed, so
     /// the checker does not explore a firing that changes nothing.
-    pub(crate) fn arm_timer(&self, timers: TimerBudget, o: &mut Out<Node>) {
-        let fired = &self.storage.ghost.fired;
-        if self.replica.poll_timeout().is_some()
-            && fired.allowed(timers, self.replica.role(), self.replica.epoch())
-        {
+    pub(crate) fn arm_timer(&self, o: &mut Out<Node>) {
+        if self.replica.poll_timeout().is_some() && self.timer_allowed() {
             o.set_timer(Tick, model_timeout());
         } else {
             o.cancel_timer(Tick);

@@ -1,8 +1,12 @@
 //! Symmetry reduction over server ids.
 //!
-//! In a symmetric model (every server may campaign, with the same budget,
-//! and no client names a server) two states that differ only by a renaming
-//! of the servers behave alike, so the checker need explore one of them.
+//! When no client names a server, two states that differ only by a
+//! renaming of the servers behave alike, so the checker need explore one
+//! of them. That holds even where servers have different timer budgets
+//! (some campaign, some never do): a server keeps its budget with its
+//! state ([`Ghost::budget`](crate::ghost::Ghost::budget)), so what it may
+//! do next depends on its state alone, never on its id, and servers of
+//! different budgets never have equal summaries.
 //! [`representative`] picks it: servers sorted by a summary of their state
 //! that does not mention ids, and every id renamed to match — each
 //! replica's own state ([`steadfast::RenameNodes`]), its host storage
@@ -29,12 +33,12 @@ use std::sync::Arc;
 use steadfast::{Message, NodeId, RenameNodes};
 
 impl ReplicationModel {
-    /// True when renaming servers maps behaviours to behaviours: every
-    /// server may campaign with the same budget, and no client operation
-    /// names a server. (Configurations are alike but for the id, and
-    /// [`ReplicationModel::config`] gives every server the same jitter.)
+    /// True when renaming servers maps behaviours to behaviours: no client
+    /// operation names a server. (Configurations are alike but for the id,
+    /// [`ReplicationModel::config`] gives every server the same jitter, and
+    /// a server's timer budget is part of its state.)
     pub fn is_symmetric(&self) -> bool {
-        self.campaigners >= self.servers && !self.has_follower_reads()
+        !self.has_follower_reads()
     }
 }
 

@@ -4,7 +4,7 @@ use steadfast::{Epoch, Role};
 
 /// How many times a server may fire its timer: a structural bound that
 /// keeps the model finite without reference to time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TimerBudget {
     /// Firings while not leading (each starts a pre-vote or an election),
     /// over the server's whole life.
