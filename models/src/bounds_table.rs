@@ -3,6 +3,30 @@
 
 use crate::suite::Bounds;
 
+impl Bounds {
+    /// Every bound on one line (`steadfast list`), the name left out.
+    pub fn summary(&self) -> String {
+        format!(
+            "servers={} campaigners={} elections={} heartbeats={} max_epoch={} writes={} reads={} crashes={} loss={} duplication={} reordering={} entries/msg={} {}{}",
+            self.servers,
+            self.campaigners,
+            self.elections_per_replica,
+            self.heartbeats_per_reign,
+            self.max_epoch,
+            self.writes,
+            self.reads,
+            self.crashes,
+            self.loss,
+            self.duplication,
+            self.reordering,
+            self.max_entries_per_message,
+            self.depth
+                .map_or("exhaustive".to_string(), |d| format!("depth≤{d}")),
+            if self.symmetry { " symmetry" } else { "" },
+        )
+    }
+}
+
 /// One row per check: its name and every structural bound.
 pub fn bounds_markdown(rows: &[Bounds]) -> String {
     let mut out = String::from(

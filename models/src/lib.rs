@@ -19,6 +19,7 @@ pub mod digest;
 pub mod ghost;
 pub mod history;
 pub mod model;
+pub mod overrides;
 pub mod properties;
 pub mod report;
 pub mod runner;

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use stateright::Model;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use steadfast_models::overrides::Overrides;
 use steadfast_models::report::table;
 use steadfast_models::runner::{run_with, LiveHandle, RunOptions};
 use steadfast_models::suite::{check_name, checks, Found, Profile, Verdict};
@@ -84,6 +85,9 @@ enum Command {
         /// Explore without symmetry reduction.
         #[arg(long)]
         no_symmetry: bool,
+        /// Run the selected checks at these bounds instead of their own.
+        #[command(flatten)]
+        overrides: Overrides,
         /// Only checks whose family or name starts with one of these.
         models: Vec<String>,
     },
@@ -178,11 +182,13 @@ fn main() -> ExitCode {
             max_seconds,
             threads,
             no_symmetry,
+            overrides,
             models,
         } => {
             let todo: Vec<_> = checks(profile)
                 .into_iter()
                 .filter(|c| selected(&models, &check_name(c), c.family))
+                .map(|c| overrides.apply(c))
                 .collect();
             if todo.is_empty() {
                 eprintln!("no check matches {models:?}; see `steadfast list`");
@@ -207,6 +213,9 @@ fn main() -> ExitCode {
                     d => format!("depth ≤ {d}"),
                 };
                 eprintln!("[{}/{}] {} ({bound})", i + 1, todo.len(), check_name(check));
+                if !overrides.is_empty() {
+                    eprintln!("      at {}", check.bounds().summary());
+                }
                 let verdicts = run_with(check, &options, &live);
                 let bad = verdicts.iter().filter(|v| !v.ok).count();
                 if let Some(v) = verdicts.first() {
@@ -298,24 +307,7 @@ fn main() -> ExitCode {
                     }
                     continue;
                 }
-                println!(
-                    "{:<52} servers={} campaigners={} elections={} heartbeats={} max_epoch={} writes={} reads={} crashes={} loss={} duplication={} reordering={} entries/msg={} {}{}",
-                    b.name,
-                    b.servers,
-                    b.campaigners,
-                    b.elections_per_replica,
-                    b.heartbeats_per_reign,
-                    b.max_epoch,
-                    b.writes,
-                    b.reads,
-                    b.crashes,
-                    b.loss,
-                    b.duplication,
-                    b.reordering,
-                    b.max_entries_per_message,
-                    b.depth.map_or("exhaustive".to_string(), |d| format!("depth≤{d}")),
-                    if b.symmetry { " symmetry" } else { "" },
-                );
+                println!("{:<52} {}", b.name, b.summary());
             }
             ExitCode::SUCCESS
         }
