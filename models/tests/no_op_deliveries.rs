@@ -17,10 +17,9 @@
 
 mod common;
 
-use common::{small_check, small_model};
+use common::{small_check, small_model, visible};
 use stateright::{Checker, Model as _, Path};
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use steadfast::planted::PlantedBug;
 use steadfast::Durability;
@@ -154,16 +153,6 @@ fn the_canonical_form_keeps_every_verdict() {
             }
         }
     }
-}
-
-/// What a property can see of a state: every actor's state, which are down,
-/// and the history (not the messages in flight).
-fn visible(state: &State) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    state.actor_states.hash(&mut h);
-    state.crashed.hash(&mut h);
-    state.history.hash(&mut h);
-    h.finish()
 }
 
 /// Every visible state the search reaches, with both reductions or with

@@ -1,10 +1,12 @@
 //! Small models shared by the tests that compare a search with and without
 //! something (loss, symmetry, the reductions).
 
+use std::hash::{Hash, Hasher};
 use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 use steadfast_models::actor::ClientOp;
 use steadfast_models::model::{NetworkKind, ReplicationModel};
+use steadfast_models::properties::State;
 use steadfast_models::suite::{Check, Expect};
 
 /// `servers` interchangeable servers that each campaign once, up to two
@@ -47,4 +49,15 @@ pub fn small_check(
         max_depth: 0,
         examples: vec!["a write is acknowledged", "a failover happens"],
     }
+}
+
+/// What a property can see of a state: every actor's state, which are down,
+/// and the history (not the messages in flight).
+#[allow(dead_code)] // Not every test binary compares reachable states.
+pub fn visible(state: &State) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    state.actor_states.hash(&mut h);
+    state.crashed.hash(&mut h);
+    state.history.hash(&mut h);
+    h.finish()
 }
