@@ -22,8 +22,9 @@ use steadfast::{
 };
 
 /// Messages in the model: replica-to-replica protocol messages, and the
-/// client protocol of a replicated register.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// client protocol of a replicated register. `Debug` prints the one-line
+/// `Display` form (stateright's diagrams and the Explorer use `Debug`).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Msg {
     /// A protocol message between replicas (shared: states copy the
     /// network's messages far more often than a step reads one).

@@ -216,7 +216,12 @@ pub fn read_your_writes(_: &Model, state: &State) -> bool {
         .history
         .follower_reads
         .iter()
-        .all(|r| r.last_write.is_none_or(|w| observes(state, r, w)))
+        .all(|r| read_sees_own_write(state, r))
+}
+
+/// ReadYourWrites for one read.
+pub fn read_sees_own_write(state: &State, read: &FollowerRead) -> bool {
+    read.last_write.is_none_or(|w| observes(state, read, w))
 }
 
 /// MonotonicReads: every follower read observes the position the client's
@@ -227,7 +232,12 @@ pub fn monotonic_reads(_: &Model, state: &State) -> bool {
         .history
         .follower_reads
         .iter()
-        .all(|r| r.last_read.is_none_or(|p| observes(state, r, p)))
+        .all(|r| read_not_behind_previous(state, r))
+}
+
+/// MonotonicReads for one read.
+pub fn read_not_behind_previous(state: &State, read: &FollowerRead) -> bool {
+    read.last_read.is_none_or(|p| observes(state, read, p))
 }
 
 /// ConsistentPrefix: every follower read shows a prefix of the committed log
@@ -237,19 +247,26 @@ pub fn monotonic_reads(_: &Model, state: &State) -> bool {
 /// in every replica's log that holds it; a read at lsn 0 shows the initial
 /// value.
 pub fn consistent_prefix(_: &Model, state: &State) -> bool {
-    state.history.follower_reads.iter().all(|r| {
-        if r.at.lsn == Lsn(0) {
-            return r.value == 0;
-        }
-        if applied_at(state, r.server, r.at.lsn) != Some(r.at.epoch) {
-            return false;
-        }
-        all_servers(state).all(|s| {
-            let applied_here = s.storage().ghost.ever_applied.get(r.at.lsn);
-            let agrees = applied_here.is_none_or(|e| e == r.at.epoch);
-            let holds = s.replica().entry(r.at.lsn).map(Entry::position) == Some(r.at);
-            agrees && (!holds || register_at(s.replica().entries(), r.at.lsn) == r.value)
-        })
+    state
+        .history
+        .follower_reads
+        .iter()
+        .all(|r| read_shows_committed_prefix(state, r))
+}
+
+/// ConsistentPrefix for one read.
+pub fn read_shows_committed_prefix(state: &State, r: &FollowerRead) -> bool {
+    if r.at.lsn == Lsn(0) {
+        return r.value == 0;
+    }
+    if applied_at(state, r.server, r.at.lsn) != Some(r.at.epoch) {
+        return false;
+    }
+    all_servers(state).all(|s| {
+        let applied_here = s.storage().ghost.ever_applied.get(r.at.lsn);
+        let agrees = applied_here.is_none_or(|e| e == r.at.epoch);
+        let holds = s.replica().entry(r.at.lsn).map(Entry::position) == Some(r.at);
+        agrees && (!holds || register_at(s.replica().entries(), r.at.lsn) == r.value)
     })
 }
 

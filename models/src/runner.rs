@@ -13,7 +13,7 @@ use crate::model::{ReplicationModel, StopFlag};
 use crate::properties::Model;
 use crate::suite::{Check, Expect};
 use crate::symmetry::representative;
-use stateright::{Checker, Model as _, Path};
+use stateright::{Checker, HasDiscoveries, Model as _, Path};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,9 +91,30 @@ pub struct Verdict {
     /// The same trace as a Mermaid sequence diagram.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mermaid: Option<String>,
+    /// Whether the counterexample is a shortest one (found breadth-first:
+    /// no path of fewer steps violates the property).
+    pub shortest: bool,
     /// Whether `found` matches `expected`.
     pub ok: bool,
 }
+
+impl Verdict {
+    /// True for an example row (a `sometimes` property the model must
+    /// reach), false for a safety property.
+    pub fn is_example(&self) -> bool {
+        self.property.starts_with(EXAMPLE)
+    }
+
+    /// The example's own name (without the `sometimes: ` prefix).
+    pub fn example_name(&self) -> &str {
+        self.property
+            .strip_prefix(EXAMPLE)
+            .unwrap_or(&self.property)
+    }
+}
+
+/// How an example's property name starts in a [`Verdict`].
+const EXAMPLE: &str = "sometimes: ";
 
 /// The progress of the check running now, for a report on Ctrl-C.
 #[derive(Clone, Debug, Default)]
@@ -164,21 +185,53 @@ pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<V
     if check.max_depth > 0 {
         let checker = builder.target_max_depth(check.max_depth).spawn_bfs();
         let checker = watching.watch(checker);
-        verdicts(check, &checker, &stop, started, cpu_started, false)
+        verdicts(
+            check,
+            &checker,
+            &stop,
+            started,
+            cpu_started,
+            false,
+            options.threads,
+        )
     } else if symmetry {
         let checker = builder.symmetry_fn(representative).spawn_dfs();
         let checker = watching.watch(checker);
-        verdicts(check, &checker, &stop, started, cpu_started, true)
+        verdicts(
+            check,
+            &checker,
+            &stop,
+            started,
+            cpu_started,
+            true,
+            options.threads,
+        )
     } else if options.canonical && crate::canonical::applies_to(check.model.network) {
         // Dedup by the canonical form (stateright's depth-first search
         // takes it through `symmetry_fn`; nothing is renamed).
         let checker = builder.symmetry_fn(canonical).spawn_dfs();
         let checker = watching.watch(checker);
-        verdicts(check, &checker, &stop, started, cpu_started, false)
+        verdicts(
+            check,
+            &checker,
+            &stop,
+            started,
+            cpu_started,
+            false,
+            options.threads,
+        )
     } else {
         let checker = builder.spawn_dfs();
         let checker = watching.watch(checker);
-        verdicts(check, &checker, &stop, started, cpu_started, false)
+        verdicts(
+            check,
+            &checker,
+            &stop,
+            started,
+            cpu_started,
+            false,
+            options.threads,
+        )
     }
 }
 
@@ -275,6 +328,46 @@ fn cpu_seconds() -> f64 {
     cpu_time::ProcessTime::try_now().map_or(0.0, |t| t.as_duration().as_secs_f64())
 }
 
+/// Shortest counterexamples to `violated`: a breadth-first search of the
+/// same model, no deeper than the longest path already found, that ends as
+/// soon as it has a violation of each. It sees every state up to that
+/// depth, so each path it returns is a shortest one.
+fn shortest_paths(
+    check: &Check,
+    violated: &[(
+        &'static str,
+        Path<crate::properties::State, crate::report::Action>,
+    )],
+    threads: usize,
+    stop: &StopFlag,
+) -> Vec<(
+    &'static str,
+    Path<crate::properties::State, crate::report::Action>,
+)> {
+    let depth = violated
+        .iter()
+        .map(|(_, path)| path.clone().into_actions().len())
+        .max()
+        .unwrap_or(0);
+    let model: Model = ReplicationModel {
+        stop: stop.clone(),
+        ..check.model.clone()
+    }
+    .into_model();
+    let names = violated.iter().map(|(p, _)| *p).collect();
+    let checker = model
+        .checker()
+        .threads(threads.max(1))
+        .target_max_depth(depth + 2)
+        .finish_when(HasDiscoveries::AllOf(names))
+        .spawn_bfs()
+        .join();
+    violated
+        .iter()
+        .filter_map(|(p, _)| Some((*p, checker.discovery(p)?)))
+        .collect()
+}
+
 fn verdicts(
     check: &Check,
     checker: &impl Checker<Model>,
@@ -282,6 +375,7 @@ fn verdicts(
     started: Instant,
     cpu_started: f64,
     symmetry: bool,
+    threads: usize,
 ) -> Vec<Verdict> {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_started;
@@ -303,11 +397,28 @@ fn verdicts(
         symmetry,
         trace: None,
         mermaid: None,
+        shortest: false,
         ok,
+    };
+    // A depth-first search finds some counterexample, often a long one; a
+    // second, breadth-first search bounded by its length finds a shortest.
+    let violated: Vec<(&'static str, Path<_, _>)> = check
+        .expect
+        .iter()
+        .filter_map(|(property, _)| Some((*property, checker.discovery(property)?)))
+        .collect();
+    let shortest = if check.max_depth == 0 && !violated.is_empty() && !stopped {
+        shortest_paths(check, &violated, threads, stop)
+    } else {
+        Vec::new()
     };
     let mut rows = Vec::new();
     for (property, expect) in &check.expect {
-        let path = checker.discovery(property);
+        let bfs = shortest.iter().find(|(p, _)| p == property);
+        let path = match bfs {
+            Some((_, path)) => Some(path.clone()),
+            None => checker.discovery(property),
+        };
         let found = match (&path, stopped) {
             (Some(_), _) => Found::Violated,
             (None, false) => Found::Holds,
@@ -324,9 +435,10 @@ fn verdicts(
             ok,
         );
         if let Some(path) = path {
-            let t = crate::report::Trace::new(model, path);
+            let t = crate::report::Trace::new(model, path, property);
             verdict.trace = Some(t.steps());
             verdict.mermaid = Some(t.mermaid());
+            verdict.shortest = check.max_depth > 0 || bfs.is_some();
         }
         rows.push(verdict);
     }
@@ -338,7 +450,7 @@ fn verdicts(
             (false, true) => Found::Stopped,
         };
         rows.push(row(
-            format!("sometimes: {example}"),
+            format!("{EXAMPLE}{example}"),
             "holds",
             found,
             found == Found::Holds,

@@ -496,6 +496,22 @@ pub fn check_name(check: &Check) -> String {
     )
 }
 
+/// A name as the CLI matches it: lower case, without braces
+/// (`matrix/n=3-SemiSync{1}-Majority` → `matrix/n=3-semisync1-majority`).
+fn folded(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '{' | '}'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `filter` names `check`: its family, or a prefix of its name,
+/// in any case, with or without braces.
+pub fn check_matches(check: &Check, filter: &str) -> bool {
+    let filter = folded(filter);
+    folded(check.family) == filter || folded(&check_name(check)).starts_with(&filter)
+}
+
 /// The distinct model families, in order.
 pub fn model_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
@@ -511,6 +527,26 @@ pub fn model_names() -> Vec<&'static str> {
 mod tests {
     use super::*;
     use stateright::Model as _;
+
+    #[test]
+    fn names_match_in_any_case_with_or_without_braces() {
+        let all = checks(Profile::Ci);
+        let semi = all
+            .iter()
+            .find(|c| check_name(c) == "matrix/n=3-SemiSync{1}-Majority")
+            .expect("the check exists");
+        for filter in [
+            "matrix",
+            "MATRIX",
+            "matrix/n=3-SemiSync{1}-Majority",
+            "matrix/n=3-semisync1-majority",
+            "Matrix/N=3-SEMISYNC1",
+        ] {
+            assert!(check_matches(semi, filter), "{filter}");
+        }
+        assert!(!check_matches(semi, "matrix/n=3-semisync2"));
+        assert!(!check_matches(semi, "atrix"));
+    }
 
     #[test]
     fn profiles_parse_and_reject_unknown_names() {

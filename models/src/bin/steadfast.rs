@@ -4,10 +4,11 @@ use clap::{Parser, Subcommand};
 use stateright::Model;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use steadfast_models::explorer::{bindable, Explorable};
 use steadfast_models::overrides::Overrides;
 use steadfast_models::report::table;
 use steadfast_models::runner::{run_with, LiveHandle, RunOptions};
-use steadfast_models::suite::{check_name, checks, Found, Profile, Verdict};
+use steadfast_models::suite::{check_matches, check_name, checks, Found, Profile, Verdict};
 
 /// The checker clones, hashes and drops millions of small states; mimalloc
 /// serves those allocations markedly faster than the system allocator.
@@ -67,8 +68,9 @@ enum Command {
         /// `ci` (bounded, minutes) or `deep` (largest bounds that fit).
         #[arg(long, default_value = "ci")]
         profile: Profile,
-        /// Print one JSON array instead of the table.
-        #[arg(long)]
+        /// Print one JSON array instead of the table (every row, examples
+        /// and counterexamples included).
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
         /// Print the verdict table as Markdown (for the README).
         #[arg(long)]
@@ -88,7 +90,8 @@ enum Command {
         /// Run the selected checks at these bounds instead of their own.
         #[command(flatten)]
         overrides: Overrides,
-        /// Only checks whose family or name starts with one of these.
+        /// Only checks whose family or name starts with one of these (as
+        /// `list` prints them; case and braces do not matter).
         models: Vec<String>,
     },
     /// List the checks and their structural bounds.
@@ -103,21 +106,22 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
-    /// Serve stateright's Explorer web UI on one check's model.
+    /// Serve stateright's Explorer web UI on one check's model, at the
+    /// check's bounds, states shown compactly.
     Explore {
-        /// A check family or name, as `list` prints it.
+        /// A check family or name, as `list` prints it (the first match).
         model: String,
-        /// Where to listen.
+        /// The profile whose check (and bounds) to explore.
+        #[arg(long, default_value = "ci")]
+        profile: Profile,
+        /// Where to listen (host:port).
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: String,
     },
 }
 
-fn selected(filters: &[String], name: &str, family: &str) -> bool {
-    filters.is_empty()
-        || filters
-            .iter()
-            .any(|f| family == f || name.starts_with(f.as_str()))
+fn selected(filters: &[String], check: &steadfast_models::suite::Check) -> bool {
+    filters.is_empty() || filters.iter().any(|f| check_matches(check, f))
 }
 
 /// The verdicts as a Markdown matrix: one row per model and configuration,
@@ -187,7 +191,7 @@ fn main() -> ExitCode {
         } => {
             let todo: Vec<_> = checks(profile)
                 .into_iter()
-                .filter(|c| selected(&models, &check_name(c), c.family))
+                .filter(|c| selected(&models, c))
                 .map(|c| overrides.apply(c))
                 .collect();
             if todo.is_empty() {
@@ -258,9 +262,13 @@ fn main() -> ExitCode {
             } else {
                 print!("{}", table(&rows));
                 for r in rows.iter().filter(|r| r.trace.is_some()) {
+                    let steps = r.trace.as_ref().map_or(0, |t| t.len().saturating_sub(1));
                     println!(
-                        "\n--- {} [{}] {}: counterexample ---",
-                        r.model, r.config, r.property
+                        "\n--- {} [{}] {}: counterexample, {steps} steps{} ---",
+                        r.model,
+                        r.config,
+                        r.property,
+                        if r.shortest { " (a shortest one)" } else { "" }
                     );
                     for step in r.trace.iter().flatten() {
                         println!("  {step}");
@@ -311,19 +319,30 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Explore { model, addr } => {
-            let Some(check) = checks(Profile::Ci)
+        Command::Explore {
+            model,
+            profile,
+            addr,
+        } => {
+            let Some(check) = checks(profile)
                 .into_iter()
-                .find(|c| selected(std::slice::from_ref(&model), &check_name(c), c.family))
+                .find(|c| check_matches(c, &model))
             else {
                 eprintln!("no check matches {model:?}; see `steadfast list`");
                 return ExitCode::FAILURE;
+            };
+            let addr = match bindable(&addr) {
+                Ok(addr) => addr,
+                Err(e) => {
+                    eprintln!("steadfast explore: {e}");
+                    return ExitCode::from(2);
+                }
             };
             eprintln!(
                 "serving the explorer for {} on http://{addr}",
                 check_name(&check)
             );
-            let _ = check.model.into_model().checker().serve(addr.as_str());
+            let _ = Explorable::new(&check).checker().serve(addr);
             ExitCode::SUCCESS
         }
     }
