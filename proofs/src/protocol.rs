@@ -1,16 +1,24 @@
 //! The abstract protocol: its initial condition and its transitions, each a
-//! formula over a `pre` and a `post` [`State`].
+//! formula over a `pre` and a `post` `State` (`crate::state`).
 //!
 //! Communication is atomic: a step that in the real protocol is a message
 //! exchange (a vote request and its grant, an append and its acknowledgement)
 //! reads the other node's state directly. Every transition's parameters are
 //! fresh constants, so asserting a transition formula means "some instance of
 //! this step is taken".
+//!
+//! [`Step`] and [`Guard`] are plain enums, always built (the Z3-free
+//! [`conformance`](crate::conformance) check names its transitions by them);
+//! the formulas, `Protocol`, need the `z3` feature.
 
+#[cfg(feature = "z3")]
 use z3::ast::Bool;
 
+#[cfg(feature = "z3")]
 use crate::logic::{and, eq, forall, implies, ne, or, truth, var, Term};
+#[cfg(feature = "z3")]
 use crate::signature::Signature;
+#[cfg(feature = "z3")]
 use crate::state::State;
 
 /// A kind of protocol step.
@@ -76,6 +84,7 @@ pub enum Guard {
 }
 
 /// The symbols a step may change; everything else is framed.
+#[cfg(feature = "z3")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Symbol {
     CurrentEpoch,
@@ -88,12 +97,14 @@ enum Symbol {
 }
 
 /// The protocol over one signature, with some guards possibly removed.
+#[cfg(feature = "z3")]
 #[derive(Debug, Clone)]
 pub struct Protocol<'a> {
     sig: &'a Signature,
     removed: Vec<Guard>,
 }
 
+#[cfg(feature = "z3")]
 impl<'a> Protocol<'a> {
     /// The protocol as specified, minus the guards in `removed`.
     pub fn new(sig: &'a Signature, removed: &[Guard]) -> Self {

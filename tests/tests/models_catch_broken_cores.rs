@@ -1,11 +1,11 @@
 //! The model checker has teeth: run against a core with a planted bug, a
 //! model that holds for the real core must report a violation.
 
+use stateright::{Checker, HasDiscoveries, Model, Path};
 use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 use steadfast_models::actor::ClientOp;
 use steadfast_models::model::ReplicationModel;
-use stateright::{Checker, HasDiscoveries, Model, Path};
 use steadfast_models::report::Trace;
 use steadfast_models::suite::{run, Check, Expect, Found};
 
@@ -46,7 +46,10 @@ fn votes_without_the_up_to_date_check_lose_an_acknowledged_write() {
         trace.iter().any(|step| step.contains("write acknowledged")),
         "the trace shows the acknowledged write: {trace:#?}"
     );
-    assert!(lost.shortest, "the depth-first trace is replaced by a shortest");
+    assert!(
+        lost.shortest,
+        "the depth-first trace is replaced by a shortest"
+    );
     let last = trace.last().expect("a last line");
     assert!(
         last.starts_with("⇒ violated: NoLostAckedWrites (the write acknowledged at e1/"),
@@ -91,7 +94,10 @@ fn a_counterexample_stops_at_the_first_violation_and_names_it() {
     let steps = trace.steps();
     assert_eq!(steps.len(), shortest + 1, "{steps:#?}");
     let verdict = steps.last().expect("a last line");
-    assert!(verdict.starts_with("⇒ violated: NoLostAckedWrites ("), "{verdict}");
+    assert!(
+        verdict.starts_with("⇒ violated: NoLostAckedWrites ("),
+        "{verdict}"
+    );
     let mermaid = trace.mermaid();
     assert!(
         mermaid.trim_end().ends_with(&format!(

@@ -2,11 +2,12 @@
 //! abstraction function from a concrete simulated cluster to the part of it
 //! that the code determines.
 //!
-//! [`AbstractState`] has one field per symbol of [`crate::state::State`],
-//! interpreted over the finite universe of one run: nodes are the cluster's
-//! voters, epochs and lsns are the concrete numbers (their order is the
-//! order of `epoch_le` / `lsn_le`), and a quorum is any set of voters at least
-//! as large as the configured quorum size ([`Quorums`]).
+//! [`AbstractState`] has one field per symbol of `crate::state::State` (the
+//! Z3 model, feature `z3`), interpreted over the finite universe of one run:
+//! nodes are the cluster's voters, epochs and lsns are the concrete numbers
+//! (their order is the order of `epoch_le` / `lsn_le`), and a quorum is any
+//! set of voters at least as large as the configured quorum size
+//! ([`Quorums`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
