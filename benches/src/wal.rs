@@ -60,7 +60,7 @@ impl Wal {
     pub fn append(&mut self, entries: &[Entry]) {
         for entry in entries {
             debug_assert_eq!(entry.lsn, self.last_lsn().next());
-            if self.len % INDEX_EVERY == 0 {
+            if self.len.is_multiple_of(INDEX_EVERY) {
                 self.index.push(self.bytes.len());
             }
             encode(entry, &mut self.bytes);

@@ -4,7 +4,7 @@
 //! several: client handlers that block until their write is committed (or
 //! until a follower has applied a session token's position), and one
 //! *driver* thread that feeds the replica its inputs and performs its
-//! outputs. This module is the hand-off between them:
+//! outputs. This crate is the hand-off between them:
 //!
 //! - [`PositionWatch`]: the driver publishes how far the log is committed and
 //!   applied; any number of threads block until an [`Lsn`](steadfast::Lsn) is
@@ -92,6 +92,9 @@
 //!
 //! Every primitive comes from the private `shim` module, so the driver's
 //! locks are loom-checked along with everything here.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod driver;
 mod shim;

@@ -14,6 +14,9 @@
 //! Every format offers `encode(&record) -> Vec<u8>` (a framed record) and a
 //! total `decode(&[u8]) -> Result<record, DecodeError>`.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod codec;
 mod error;
 pub mod frame;

@@ -1,6 +1,6 @@
 //! Stateright actors wrapping the real [`steadfast::Replica`] (servers) and
 //! register clients. The server actor is a host: its storage is the
-//! reference host, [`MemStorage`], which persists and applies exactly what
+//! reference host, [`MemStorage`](steadfast_sim::host::MemStorage), which persists and applies exactly what
 //! the replica's outputs say, in order; the actor sends the messages and
 //! answers the clients, and rebuilds the replica from its durable state
 //! after a crash. No protocol logic lives here.

@@ -59,7 +59,7 @@ impl Hash for Saved {
 /// 64-bit fingerprints; the digest adds a collision chance of the same
 /// order and makes hashing a state cost proportional to what changed.
 /// The fields are private to the crate, whose steps end with
-/// [`sealed`](ServerState::sealed) (a new digest); debug builds recompute
+/// `sealed` (a new digest); debug builds recompute
 /// it on every hash, so a step that forgot fails its tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerState {

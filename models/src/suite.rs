@@ -9,7 +9,8 @@ use steadfast::planted::PlantedBug;
 use steadfast::{Durability, ElectionQuorum};
 
 /// How hard the suite works: `Ci` fits the whole suite in minutes on two
-/// cores; `Deep` uses the largest bounds that fit the machine.
+/// cores; `Deep` adds five-replica `matrix` rows and deeper depth bounds,
+/// for a long nightly run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Profile {
     /// Bounded configurations for continuous integration.

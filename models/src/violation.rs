@@ -156,7 +156,7 @@ pub fn explain(property: &str, state: &State, servers: usize) -> Option<String> 
                 .map(|p| Short(*p).to_string())
                 .collect();
             Some(format!(
-                "no order of the clients' operations explains every result (writes acknowledged at: {})",
+                "no order of the clients' operations explains every result; writes acknowledged at: {}",
                 if acked.is_empty() { "none".to_string() } else { acked.join(", ") }
             ))
         }

@@ -1,4 +1,4 @@
-//! The grow-only set: elements are keys under [`SET_PREFIX`](super::SET_PREFIX)
+//! The grow-only set: elements are keys under [`SET_PREFIX`]
 //! (the server has no set type); a read of the set is one prefix read.
 
 use super::{Actor, Call, Shared, SET_PREFIX};

@@ -65,7 +65,8 @@ struct Cli {
 enum Command {
     /// Run the model-checking suite and print the verdict table.
     Check {
-        /// `ci` (bounded, minutes) or `deep` (largest bounds that fit).
+        /// `ci` (minutes on two cores) or `deep` (adds five-replica rows and
+        /// deeper depth bounds; hours).
         #[arg(long, default_value = "ci")]
         profile: Profile,
         /// Print one JSON array instead of the table (every row, examples

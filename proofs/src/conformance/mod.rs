@@ -11,7 +11,7 @@
 //!   transitions ([`Conformance::check_step`]);
 //! - [`theorems`]: the three theorems evaluated on every abstract state
 //!   reached;
-//! - [`replay`]: many seeded simulation runs, every step checked;
+//! - [`replay`](fn@replay): many seeded simulation runs, every step checked;
 //! - [`traces`]: recorded runs of the reference server (its `--trace-dir`
 //!   traces), every voter's step checked; [`trace_views`] is their
 //!   abstraction function.

@@ -1,6 +1,6 @@
 //! Conformance of recorded runs of the reference server: every step a
 //! voter took, as its trace recorded it, explained by the verified model's
-//! transitions, exactly as [`replay`](super::replay) does for simulated
+//! transitions, exactly as [`replay`](fn@super::replay) does for simulated
 //! runs.
 //!
 //! # How

@@ -8,7 +8,7 @@
 //! membership) or *raw* (every field arbitrary). Restart must never panic,
 //! and either:
 //!
-//! - refuses, with a [`RestartError`](steadfast::RestartError) whose
+//! - refuses, with a [`RestartError`] whose
 //!   message is not empty; or
 //! - accepts, and then the replica's invariants hold
 //!   ([`Replica::check_invariants`]), nothing durable was dropped or

@@ -20,7 +20,8 @@
 //!
 //! Deliver a message to node 2 (`OP_DELIVER i`) or to node 1 (`OP_REPLY i`),
 //! drop one (`OP_DROP i`), replay one node 2 received before (`OP_REPLAY i`);
-//! node 1's host answers a pending [`Output::ReadSnapshotChunk`] honestly
+//! node 1's host answers a pending
+//! [`Output::ReadSnapshotChunk`](steadfast::Output::ReadSnapshotChunk) honestly
 //! (`OP_ANSWER i`) or wrongly (`OP_FORGED_ANSWER how delta raw:u64`: wrong
 //! peer, snapshot, offset or length, or a corrupted byte); node 1's
 //! heartbeat (`OP_TICK`); node 1 snapshots what it applied (`OP_TAKE
@@ -37,14 +38,17 @@
 //! # Properties (a panic names the violated one)
 //!
 //! 1. Nothing panics. Node 2 answers every message `Ok` or with exactly the
-//!    typed [`InputError`] a restatement of the rules predicts (in
-//!    particular `MalformedSnapshot` exactly for chunks of a snapshot whose
-//!    position is of a later epoch than the message or whose membership has
-//!    no voters or a voter that is also a learner, running past the
-//!    size or `u64::MAX`, with `done` not exactly on the last chunk, or
-//!    empty before the end), and a refused message leaves it unchanged.
-//! 2. Its host assembles [`Output::ReceiveSnapshotChunk`]s consecutively from
-//!    offset 0 within a transfer, and an [`Output::InstallSnapshot`] always
+//!    typed [`InputError`](steadfast::InputError) a restatement of the
+//!    rules predicts (in particular `MalformedSnapshot` exactly for chunks
+//!    of a snapshot whose position is of a later epoch than the message or
+//!    whose membership has no voters or a voter that is also a learner,
+//!    running past the size or `u64::MAX`, with `done` not exactly on the
+//!    last chunk, or empty before the end), and a refused message leaves it
+//!    unchanged.
+//! 2. Its host assembles
+//!    [`Output::ReceiveSnapshotChunk`](steadfast::Output::ReceiveSnapshotChunk)s
+//!    consecutively from offset 0 within a transfer, and an
+//!    [`Output::InstallSnapshot`](steadfast::Output::InstallSnapshot) always
 //!    finds exactly `size` staged bytes with the meta's CRC32C, at a
 //!    position newer than node 2's commit point.
 //! 3. What node 2 does with a well-formed chunk is exactly what the chunk
@@ -64,8 +68,9 @@
 //! 5. Node 1's [`Replica::handle_snapshot_chunk`] accepts exactly the chunk
 //!    its transfer expects (peer, snapshot, offset and exact length, read
 //!    from [`Replica::follower_status`]) and sends exactly it; anything else
-//!    is the typed [`SnapshotError`] with no effect. Its chunk requests match
-//!    its transfers, and answers (even forged ones) are accepted.
+//!    is the typed [`SnapshotError`](steadfast::SnapshotError) with no
+//!    effect. Its chunk requests match its transfers, and answers (even
+//!    forged ones) are accepted.
 //! 6. After every step, both replicas' own invariants hold
 //!    ([`Replica::check_invariants`]).
 //!

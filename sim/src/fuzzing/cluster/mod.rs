@@ -1,6 +1,7 @@
-//! The stateful fuzz target: a small cluster of real [`Replica`]s (three
-//! voters, optionally a learner) driven by an arbitrary sequence of events,
-//! with the safety invariants checked after every event.
+//! The stateful fuzz target: a small cluster of real
+//! [`Replica`](steadfast::Replica)s (three voters, optionally a learner)
+//! driven by an arbitrary sequence of events, with the safety invariants
+//! checked after every event.
 //!
 //! # Events
 //!
@@ -36,12 +37,14 @@
 //!   sender, without effect).
 //! - **Outsiders**: any message at all, claiming to come from a node that
 //!   is not a member (or from the receiver itself), must be refused with
-//!   [`InputError::UnknownSender`] (or [`InputError::FromSelf`]) and leave
+//!   [`InputError::UnknownSender`](steadfast::InputError::UnknownSender) (or
+//!   [`InputError::FromSelf`](steadfast::InputError::FromSelf)) and leave
 //!   the receiver exactly as it was.
 //! - **Malformed appends**, even from a member's id (entries not
 //!   consecutive after `prev`, epochs decreasing or newer than the sender's
 //!   epoch, `prev` newer than the sender's epoch), must be refused with
-//!   [`InputError::MalformedAppend`] and leave the receiver unchanged.
+//!   [`InputError::MalformedAppend`](steadfast::InputError::MalformedAppend)
+//!   and leave the receiver unchanged.
 //! - **Stale forgeries**: any message claiming a member's id but carrying an
 //!   epoch older than the receiver's must be fenced: accepted, the
 //!   receiver's state unchanged, and at most a reply to the claimed sender
@@ -56,8 +59,9 @@
 //! # Invariants (checked after every event)
 //!
 //! ElectionSafety, LogMatching, StateMachineSafety, CommittedNeverTruncated
-//! and NoLostAckedWrites, as [`History`] records them (a snapshot's state
-//! counts as applied by the replica that installs it); plus: no replica
+//! and NoLostAckedWrites, as [`History`](crate::harness::History) records
+//! them (a snapshot's state counts as applied by the replica that installs
+//! it); plus: no replica
 //! ever votes for two candidates in one epoch or lowers its persisted
 //! epoch; no applied entry is ever rolled back; a write or membership
 //! change is acknowledged only once it is durable (in the log or a

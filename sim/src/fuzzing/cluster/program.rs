@@ -8,8 +8,9 @@ use super::{
 };
 use steadfast::membership::MembershipChange;
 
-/// Writes the programs [`check_cluster`] reads, for seed inputs: a setup,
-/// then honest steps (hostile steps are best left to the fuzzer's mutations).
+/// Writes the programs [`check_cluster`](super::check_cluster) reads, for
+/// seed inputs: a setup, then honest steps (hostile steps are best left to
+/// the fuzzer's mutations).
 #[derive(Clone, Debug)]
 pub struct Program {
     flags: u8,
