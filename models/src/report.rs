@@ -42,7 +42,21 @@ impl Trace {
             if let Some(first) = steps.iter().position(|(s, _)| !holds(model, s)) {
                 steps.truncate(first + 1);
                 steps[first].1 = None;
-                let detail = crate::violation::explain(property, &steps[first].0, servers);
+                let mut detail = crate::violation::explain(property, &steps[first].0, servers);
+                // A history stops being linearizable when a client takes a
+                // reply: name that reply.
+                let last = first.checked_sub(1).and_then(|i| steps[i].1.as_ref());
+                if let (Some(ActorModelAction::Deliver { src, dst, msg }), Some(d)) =
+                    (last, &mut detail)
+                {
+                    if property == "Linearizable" {
+                        *d = format!(
+                            "{} took {msg} from {}: {d}",
+                            actor_name(*dst, servers),
+                            actor_name(*src, servers)
+                        );
+                    }
+                }
                 violated = Some((property.to_string(), detail));
             }
         }
