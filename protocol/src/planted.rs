@@ -21,6 +21,12 @@ pub enum PlantedBug {
     /// in 2015: the change can conflict with an uncommitted change of an
     /// earlier leader and lose a committed entry).
     MembershipChangeBeforeOwnEpochCommit,
+    /// The old vote rule: a replica (pre-)votes only while its own
+    /// membership lists both itself and the candidate as voters. A learner
+    /// that missed its promotion, or a voter that missed the candidate's,
+    /// then refuses the very votes that could elect a leader: safe, but
+    /// the cluster can stay leaderless for good (a liveness bug).
+    VoteOnlyAmongOwnVoters,
 }
 
 /// `planted!(replica, Bug)`: whether `replica` runs with `PlantedBug::Bug`;

@@ -437,6 +437,7 @@ impl Cluster {
         }
         self.network.drop_to(node);
         self.log(format!("{node} crashed"));
+        self.lose_reads_at(node);
     }
 
     /// Restart `node` from its durable state.

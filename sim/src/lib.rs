@@ -25,4 +25,5 @@ pub mod builders;
 pub mod fuzzing;
 pub mod harness;
 pub mod host;
+pub mod liveness;
 pub mod transcript;

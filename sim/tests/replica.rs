@@ -9,6 +9,8 @@ mod election_api_tests;
 mod election_tests;
 #[path = "replica/election_unit_tests.rs"]
 mod election_unit_tests;
+#[path = "replica/membership_liveness_tests.rs"]
+mod membership_liveness_tests;
 #[path = "replica/membership_tests.rs"]
 mod membership_tests;
 #[path = "replica/prop_tests.rs"]

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 /// the candidate's decision, not the voter's.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct CandidateState {
-    /// Voters that granted, the candidate itself included.
+    /// Voters that granted, the candidate itself included when it votes.
     pub(super) votes: BTreeSet<NodeId>,
     /// Voters that refused.
     pub(super) refused: BTreeSet<NodeId>,
@@ -17,9 +17,21 @@ pub(super) struct CandidateState {
 
 impl CandidateState {
     /// A new election, in which `me` votes for itself.
+    #[cfg(test)]
     pub(super) fn new(me: NodeId) -> CandidateState {
+        CandidateState::standing(me, true)
+    }
+
+    /// A new election run by `me`, whose own vote counts only if it is a
+    /// voter of its membership (a voter whose removal is still
+    /// uncommitted stands without counting itself).
+    pub(super) fn standing(me: NodeId, voter: bool) -> CandidateState {
         CandidateState {
-            votes: BTreeSet::from([me]),
+            votes: if voter {
+                BTreeSet::from([me])
+            } else {
+                BTreeSet::new()
+            },
             refused: BTreeSet::new(),
         }
     }

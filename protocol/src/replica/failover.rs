@@ -13,10 +13,15 @@
 //! The asker must still be a member of the voter's membership: a message
 //! from a stranger is refused before any rule applies
 //! ([`InputError::UnknownSender`]). So a voter that missed both the
-//! addition and the promotion of a node still refuses that node. Both
-//! cases above involve members only; whether this remaining refusal can
-//! cost availability (a node another live candidate could not replace)
-//! has not been analysed.
+//! addition and the promotion of a node still refuses that node. A
+//! leader's appends and snapshot chunks of the current epoch or a later one
+//! are heard from anyone, though: a member whose uncommitted membership
+//! leaves the leader out can only be corrected by that leader. The liveness
+//! phase (`steadfast_sim::liveness`, thousands of seeds with promotions,
+//! removals, crashes and partitions) found that case, and a second one: a
+//! voter whose own removal is still uncommitted may stand for election
+//! (without counting itself) when it alone holds the whole log; see
+//! `may_campaign`. It has found no stall from the remaining refusal.
 //!
 //! The voter's view must not decide, because a membership change commits
 //! on a majority of the *new* configuration and a member can miss it. With
@@ -157,11 +162,12 @@ impl Replica {
     /// Ask whether an election in the next epoch could succeed, without
     /// changing the epoch (so a returning, partitioned node disrupts no one).
     fn pre_campaign(&mut self) {
-        self.state = RoleState::PreCandidate(CandidateState::new(self.config.id));
+        let voter = self.is_voter();
+        self.state = RoleState::PreCandidate(CandidateState::standing(self.config.id, voter));
         self.leader = None;
         self.reset_election_deadline();
         self.announce_role();
-        if quorum::election_won(1, self.quorums().election) {
+        if quorum::election_won(usize::from(voter), self.quorums().election) {
             self.start_election(false);
             return;
         }
@@ -190,12 +196,13 @@ impl Replica {
             voted_for: Some(self.config.id),
         };
         self.persist_hard_state();
-        self.state = RoleState::Candidate(CandidateState::new(self.config.id));
+        let voter = self.is_voter();
+        self.state = RoleState::Candidate(CandidateState::standing(self.config.id, voter));
         self.leader = None;
         self.verified = crate::types::Lsn(0);
         self.reset_election_deadline();
         self.announce_role();
-        if quorum::election_won(1, self.quorums().election) {
+        if quorum::election_won(usize::from(voter), self.quorums().election) {
             self.become_leader();
             return;
         }
@@ -220,7 +227,10 @@ impl Replica {
     pub(super) fn handle_pre_vote_request(&mut self, from: NodeId, epoch: Epoch, last: Position) {
         let epoch_open = epoch > self.hard.epoch
             || (epoch == self.hard.epoch && self.can_vote_for(from) && self.leader.is_none());
-        let granted = epoch_open && self.up_to_date(last) && !self.in_leader_lease();
+        let granted = epoch_open
+            && self.up_to_date(last)
+            && !self.in_leader_lease()
+            && self.old_vote_rule_allows(from);
         self.send(
             from,
             Message::VoteResponse {
@@ -269,7 +279,9 @@ impl Replica {
     /// or leader has voted for itself and refuses; a pre-candidate that
     /// grants gives up its pre-vote round and follows.
     pub(super) fn handle_vote_request(&mut self, from: NodeId, last: Position) {
-        let granted = self.can_vote_for(from) && self.vote_check_passes(last);
+        let granted = self.can_vote_for(from)
+            && self.vote_check_passes(last)
+            && self.old_vote_rule_allows(from);
         if granted {
             if self.hard.voted_for != Some(from) {
                 self.hard.voted_for = Some(from);
@@ -293,6 +305,14 @@ impl Replica {
 
     fn vote_check_passes(&self, last: Position) -> bool {
         planted!(self, VoteWithoutUpToDateCheck) || self.up_to_date(last)
+    }
+
+    /// Always true, except under the planted old vote rule
+    /// ([`VoteOnlyAmongOwnVoters`](crate::planted)): then only while this
+    /// replica's membership lists both itself and `candidate` as voters.
+    fn old_vote_rule_allows(&self, candidate: NodeId) -> bool {
+        !planted!(self, VoteOnlyAmongOwnVoters)
+            || (self.membership.is_voter(self.config.id) && self.membership.is_voter(candidate))
     }
 
     pub(super) fn handle_vote_response(&mut self, from: NodeId, granted: bool) {

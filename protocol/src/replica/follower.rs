@@ -66,7 +66,7 @@ impl Replica {
             self.persist_hard_state();
             self.verified = Lsn(0);
         }
-        let following = RoleState::following(self.is_voter());
+        let following = RoleState::following(self.may_campaign());
         let previous = std::mem::replace(&mut self.state, following);
         self.leader = leader;
         self.leader_round = 0;
@@ -153,6 +153,8 @@ impl Replica {
         if commit > self.commit {
             self.commit = commit;
             self.apply_committed();
+            // A pending removal of this replica may just have committed.
+            self.adapt_role();
         }
         // New entries are acknowledged once the host reports them durable
         // (`handle_persisted`); anything else (a heartbeat, a duplicate) is
@@ -233,6 +235,7 @@ impl Replica {
         if membership_discarded {
             self.recompute_membership();
         }
+        self.adapt_role();
     }
 
     /// Tell the leader how far this replica's log matches its own and is durable.

@@ -113,8 +113,10 @@ pub enum Violation {
         /// The leader it believes in.
         leader: Option<NodeId>,
     },
-    /// A learner is exactly a non-voter that does not lead (a leader that
-    /// removed itself leads, unvoting, until its removal commits).
+    /// A learner is exactly a replica that may not campaign: neither a
+    /// voter nor one whose removal from the voters is uncommitted (see
+    /// `may_campaign`); a leader that removed itself leads, unvoting, until
+    /// its removal commits.
     #[error("role-membership: a {role:?} is {} voter of the membership in force", if *.voter { "a" } else { "not a" })]
     RoleAgainstMembership {
         /// The role.
@@ -131,7 +133,7 @@ pub enum Violation {
         /// The lsn of the latest membership entry (the base if none).
         expected: Lsn,
     },
-    /// A (pre-)candidate's tally holds itself and only voters, its
+    /// A (pre-)candidate's tally holds itself exactly when it votes, and only voters, its
     /// refusals only other voters, and it is short of both winning and
     /// losing (a decided election moves on at once).
     #[error("vote-tally: a {role:?} holds {granted} votes and {refused} refusals (itself included: {includes_self}, all voters: {all_voters}) with {needed} needed to win")]
@@ -142,7 +144,8 @@ pub enum Violation {
         granted: usize,
         /// Refusals in the tally.
         refused: usize,
-        /// Whether the tally holds the candidate itself.
+        /// Whether the tally holds the candidate itself exactly when it
+        /// votes.
         includes_self: bool,
         /// Whether every vote and refusal in it comes from a voter (and no
         /// voter both granted and refused).
@@ -287,7 +290,7 @@ impl Replica {
                 let refused = tally.refused.len();
                 let needed = self.quorums().election;
                 let voters = self.membership.voters.len();
-                let includes_self = tally.votes.contains(&self.config.id);
+                let includes_self = tally.votes.contains(&self.config.id) == self.is_voter();
                 let all_voters = tally
                     .votes
                     .iter()
@@ -388,10 +391,11 @@ impl Replica {
         let me = self.config.id;
         let role = self.role();
         let voter = self.is_voter();
+        let may_campaign = self.may_campaign();
         let role_fits = match role {
             Role::Leader => true,
-            Role::Learner => !voter,
-            Role::Follower | Role::PreCandidate | Role::Candidate => voter,
+            Role::Learner => !may_campaign,
+            Role::Follower | Role::PreCandidate | Role::Candidate => may_campaign,
         };
         if !role_fits {
             return Err(Violation::RoleAgainstMembership { role, voter });

@@ -4,7 +4,7 @@
 use super::progress::Progress;
 use super::role_state::RoleState;
 use super::{Output, Replica, Role};
-use crate::entry::{EntryKind, RequestId};
+use crate::entry::{Entry, EntryKind, RequestId};
 use crate::membership::{MembershipChange, MembershipError};
 use crate::planted::planted;
 use crate::quorum::QuorumSizes;
@@ -79,19 +79,66 @@ impl Replica {
         });
         let peers = self.peers();
         let last = self.log.last().lsn;
-        match &mut self.state {
-            RoleState::Leader(leader) => {
-                leader.progress.retain(|id, _| peers.contains(id));
-                leader.outgoing.retain(|id, _| peers.contains(id));
-                for peer in peers {
-                    leader
-                        .progress
-                        .entry(peer)
-                        .or_insert_with(|| Progress::new(last));
-                }
+        if let RoleState::Leader(leader) = &mut self.state {
+            leader.progress.retain(|id, _| peers.contains(id));
+            leader.outgoing.retain(|id, _| peers.contains(id));
+            for peer in peers {
+                leader
+                    .progress
+                    .entry(peer)
+                    .or_insert_with(|| Progress::new(last));
             }
+        } else {
+            self.adapt_role();
+        }
+    }
+
+    /// Whether this replica may stand for election: it votes in the
+    /// membership in force, or that membership comes from an uncommitted
+    /// change that removed it from the voters of the one before.
+    ///
+    /// The second case keeps a cluster live. The membership in force is the
+    /// latest in the log, committed or not, so the replica holding a
+    /// pending removal of itself can be the only one with the whole log
+    /// (typically the leader that removed itself and lost its leadership
+    /// before the removal committed). The others then cannot win its vote,
+    /// and if it could not campaign either, no leader would ever be elected
+    /// (the liveness phase found this). It stands without counting its own
+    /// vote, tallying the voters of its membership as any candidate does;
+    /// if elected it commits the removal and hands over, as a leader that
+    /// removed itself does. Election safety is unaffected: it rests on one
+    /// vote per epoch per node and on the quorums of the memberships a
+    /// candidate can hold intersecting, not on who the candidate is.
+    pub(super) fn may_campaign(&self) -> bool {
+        self.is_voter() || self.removal_pending()
+    }
+
+    /// The membership in force is an uncommitted change that removed this
+    /// replica from the voters of the membership before it.
+    fn removal_pending(&self) -> bool {
+        if self.membership_lsn <= self.commit {
+            return false;
+        }
+        let before = self
+            .log
+            .entries()
+            .iter()
+            .rev()
+            .filter(|e| e.lsn < self.membership_lsn)
+            .find_map(Entry::membership)
+            .unwrap_or(&self.base_membership);
+        before.is_voter(self.config.id)
+    }
+
+    /// Fit a replica that does not lead to what it may do: follow (and
+    /// campaign) when it may campaign, else learn; a (pre-)candidate that
+    /// may no longer campaign follows.
+    pub(super) fn adapt_role(&mut self) {
+        let may_campaign = self.may_campaign();
+        match &self.state {
+            RoleState::Leader(_) => {}
             RoleState::Follower | RoleState::Learner => {
-                let state = RoleState::following(self.is_voter());
+                let state = RoleState::following(may_campaign);
                 if state != self.state {
                     self.state = state;
                     self.reset_election_deadline();
@@ -99,7 +146,7 @@ impl Replica {
                 }
             }
             RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
-                if !self.is_voter() {
+                if !may_campaign {
                     self.become_follower(self.hard.epoch, self.leader);
                 }
             }
@@ -144,6 +191,26 @@ impl Replica {
         matches!(message, Message::TimeoutNow { epoch } if *epoch == self.hard.epoch)
             && self.role() == Role::Follower
             && self.leader == Some(from)
+    }
+
+    /// Whether `message` is a leader's replication traffic (an append or a
+    /// snapshot chunk) of this replica's epoch or a later one. It is heard
+    /// whatever this replica's membership says of the sender: at most one
+    /// leader exists per epoch, so the sender is the leader, and a member
+    /// can hold a membership that leaves the leader out for good reasons
+    /// only the leader can correct: an uncommitted change that removed it
+    /// (which the leader's appends truncate), or a log that has not yet
+    /// reached its addition. Refusing would leave that member stranded for
+    /// good (the liveness phase found it: a voter whose log kept an
+    /// uncommitted removal of the next leader refused its every append).
+    /// Older epochs are fenced as usual, after this check.
+    pub(super) fn is_from_a_current_leader(&self, message: &Message) -> bool {
+        match message {
+            Message::Append { epoch, .. } | Message::InstallSnapshot { epoch, .. } => {
+                *epoch >= self.hard.epoch
+            }
+            _ => false,
+        }
     }
 
     /// The quorum sizes of the membership in force.

@@ -17,7 +17,10 @@ impl Replica {
         if from == self.config.id {
             return Err(InputError::FromSelf);
         }
-        if !self.is_member(from) && !self.is_handover_from_removed_leader(from, &message) {
+        if !self.is_member(from)
+            && !self.is_handover_from_removed_leader(from, &message)
+            && !self.is_from_a_current_leader(&message)
+        {
             return Err(InputError::UnknownSender(from));
         }
         if let Message::Append {

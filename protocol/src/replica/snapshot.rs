@@ -430,6 +430,8 @@ impl Replica {
             replaced,
         });
         self.recompute_membership();
+        // The commit point moved: a pending removal may have committed.
+        self.adapt_role();
         self.apply_committed();
     }
 }

@@ -178,7 +178,7 @@ impl Replica {
             config: Arc::new(config),
         };
         replica.recompute_membership();
-        replica.state = RoleState::following(replica.is_voter());
+        replica.state = RoleState::following(replica.may_campaign());
         replica.outputs.clear();
         replica.reset_election_deadline();
         replica

@@ -47,6 +47,9 @@ pub enum LeaderRead {
     },
     /// Refused or abandoned.
     Failed(ReadError),
+    /// The node crashed before it answered (its client sees the connection
+    /// drop and knows nothing of the read's fate).
+    Lost,
     /// Confirmed by the leader, but the session's token does not allow it
     /// ([`Replica::read_local`](steadfast::Replica::read_local) on the leader):
     /// only possible when a failover lost what the session had seen.
@@ -56,6 +59,8 @@ pub enum LeaderRead {
 /// A leader read in flight, with what the client knew when it asked.
 #[derive(Clone, Debug)]
 struct PendingLeaderRead {
+    /// The node asked.
+    node: NodeId,
     session: SessionId,
     token: SessionToken,
     session_writes: Vec<Position>,
@@ -194,6 +199,7 @@ impl Cluster {
         self.clients.pending.insert(
             read,
             PendingLeaderRead {
+                node,
                 session,
                 token: client.token,
                 session_writes: client.acked_writes,
@@ -210,9 +216,45 @@ impl Cluster {
         Ok(read)
     }
 
+    /// `node` crashed: the linearizable reads it had not answered are
+    /// lost.
+    pub(super) fn lose_reads_at(&mut self, node: NodeId) {
+        let lost: Vec<ReadId> = self
+            .clients
+            .pending
+            .iter()
+            .filter(|(_, pending)| pending.node == node)
+            .map(|(read, _)| *read)
+            .collect();
+        for read in lost {
+            self.clients.pending.remove(&read);
+            self.clients.results.insert(read, LeaderRead::Lost);
+            self.log(format!("linearizable read {} lost with {node}", read.0));
+        }
+    }
+
     /// The fate of a linearizable read.
     pub fn leader_read(&self, read: ReadId) -> Option<LeaderRead> {
         self.clients.results.get(&read).copied()
+    }
+
+    /// Linearizable reads that were answered (served, failed or refused).
+    pub fn answered_leader_reads(&self) -> usize {
+        self.clients
+            .results
+            .values()
+            .filter(|fate| !matches!(fate, LeaderRead::Pending))
+            .count()
+    }
+
+    /// Linearizable reads still waiting for an answer (served or failed).
+    pub fn pending_leader_reads(&self) -> Vec<ReadId> {
+        self.clients
+            .results
+            .iter()
+            .filter(|(_, fate)| matches!(fate, LeaderRead::Pending))
+            .map(|(read, _)| *read)
+            .collect()
     }
 
     /// `node` said linearizable read `read` may be served: the client sees

@@ -1,0 +1,151 @@
+//! Membership changes that must not cost availability, found by the
+//! liveness phase (`steadfast_sim::liveness`): a member hears the leader
+//! although an uncommitted change in its own log left the leader out, and
+//! a voter whose removal is still uncommitted may stand for election when
+//! it alone holds the whole log. Each test fails on the code before the fix.
+
+use crate::tests::{drain, entry, no_violations, SECOND};
+use steadfast::entry::{Entry, EntryKind, HardState};
+use steadfast::membership::{Membership, MembershipChange};
+use steadfast::replica::{Replica, Role};
+use steadfast::types::{Epoch, Instant, Lsn, NodeId, Position};
+use steadfast::wire::Message;
+use steadfast::{Config, Durable};
+use steadfast_sim::harness::{Cluster, ClusterSpec};
+
+fn membership_entry(epoch: u64, lsn: u64, voters: &[u64]) -> Entry {
+    Entry {
+        epoch: Epoch(epoch),
+        lsn: Lsn(lsn),
+        kind: EntryKind::Membership(Box::new(Membership::new(
+            voters.iter().copied().map(NodeId),
+            [],
+        ))),
+    }
+}
+
+/// Node 1 of {1, 2, 3}, restarted in epoch 1 with a log whose last entry,
+/// uncommitted, removes node 3.
+fn holding_an_uncommitted_removal_of_3() -> Replica {
+    let durable = Durable {
+        hard_state: HardState {
+            epoch: Epoch(1),
+            voted_for: None,
+        },
+        log: vec![entry(1, 1), membership_entry(1, 2, &[1, 2])],
+        ..Durable::default()
+    };
+    let config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+    Replica::restart(config, durable, Instant(0)).unwrap()
+}
+
+/// Node 3, leader of epoch 2 (elected by 2, whose log never held the
+/// removal), replaces the uncommitted removal: node 1 must take its append,
+/// though its own membership says 3 is not a member.
+#[test]
+fn a_member_hears_a_leader_its_uncommitted_membership_left_out() {
+    let mut one = holding_an_uncommitted_removal_of_3();
+    assert!(!one.membership().contains(NodeId(3)));
+    let append = Message::Append {
+        epoch: Epoch(2),
+        prev: Position::new(Epoch(1), Lsn(1)),
+        entries: vec![Entry {
+            epoch: Epoch(2),
+            lsn: Lsn(2),
+            kind: EntryKind::Noop,
+        }],
+        commit: Lsn(0),
+        round: 1,
+    };
+    one.handle_message(Instant(10), NodeId(3), append)
+        .expect("the leader's append is heard");
+    drain(&mut one);
+    assert_eq!(one.epoch(), Epoch(2));
+    assert_eq!(one.leader(), Some(NodeId(3)));
+    assert!(
+        one.membership().is_voter(NodeId(3)),
+        "the removal was truncated"
+    );
+    assert_eq!(one.last(), Position::new(Epoch(2), Lsn(2)));
+    one.check_invariants().unwrap();
+}
+
+/// Fencing still applies: an append of an older epoch from a node outside
+/// the membership is refused as before.
+#[test]
+fn an_old_epochs_append_from_a_non_member_is_still_refused() {
+    let mut one = holding_an_uncommitted_removal_of_3();
+    one.handle_message(
+        Instant(10),
+        NodeId(2),
+        Message::RequestVote {
+            epoch: Epoch(3),
+            last: Position::new(Epoch(1), Lsn(2)),
+            pre_vote: false,
+            transfer: false,
+        },
+    )
+    .unwrap();
+    drain(&mut one);
+    let stale = Message::Append {
+        epoch: Epoch(2),
+        prev: Position::new(Epoch(1), Lsn(1)),
+        entries: vec![],
+        commit: Lsn(0),
+        round: 1,
+    };
+    assert!(one.handle_message(Instant(20), NodeId(3), stale).is_err());
+    assert!(!one.membership().contains(NodeId(3)));
+}
+
+/// Voters {1, 2}: leader 1 removes itself while 2 is cut off, and loses its
+/// leadership (check-quorum) before the removal commits. 1 alone holds the
+/// whole log and 2 needs its vote, which the log rule refuses; 1 was not
+/// allowed to campaign, being no voter of its own (uncommitted) membership,
+/// so no leader was ever elected. Now 1 stands without counting itself,
+/// wins 2's vote, commits its removal and hands over to 2.
+#[test]
+fn a_voter_whose_removal_is_uncommitted_may_stand_and_hand_over() {
+    for pre_vote in [true, false] {
+        let mut spec = ClusterSpec::new(2);
+        spec.pre_vote = pre_vote;
+        let mut cluster = Cluster::new(&spec);
+        assert!(cluster.run_until(5 * SECOND, |c| c.leader().is_some()));
+        let leader = cluster.leader().unwrap();
+        let other = if leader == NodeId(1) {
+            NodeId(2)
+        } else {
+            NodeId(1)
+        };
+        cluster.propose_to_leader(b"a").unwrap();
+        assert!(cluster.run_until(SECOND, |c| c
+            .replica(other)
+            .is_some_and(|r| r.commit() >= Lsn(2))));
+        cluster.isolate(other);
+        cluster
+            .propose_membership(leader, MembershipChange::Remove(leader))
+            .expect("a leader may remove itself");
+        assert!(
+            cluster.run_until(5 * SECOND, |c| c
+                .replica(leader)
+                .is_some_and(|r| r.role() != Role::Leader)),
+            "check-quorum deposes the cut-off leader:\n{}",
+            cluster.trace()
+        );
+        cluster.heal();
+        let handed_over = cluster.run_until(10 * SECOND, |c| {
+            c.leader() == Some(other)
+                && c.replica(other)
+                    .is_some_and(|r| r.membership().voters.len() == 1)
+        });
+        assert!(handed_over, "pre_vote={pre_vote}:\n{}", cluster.trace());
+        let (_, at) = cluster.propose_to_leader(b"b").unwrap();
+        assert!(cluster.run_until(SECOND, |c| c
+            .replica(other)
+            .is_some_and(|r| r.commit() >= at.lsn)));
+        let removed = cluster.replica(leader).unwrap();
+        assert_eq!(removed.role(), Role::Learner, "the removal committed");
+        assert!(!removed.membership().contains(leader));
+        no_violations(&cluster);
+    }
+}
