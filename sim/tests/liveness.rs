@@ -10,9 +10,13 @@ use steadfast_sim::liveness::{Scenario, LEADER_WITHIN, SETTLED_WITHIN};
 /// Seeds 0..500: three voters and a learner on a hostile network, with
 /// crashes, partitions, transfers, snapshots, promotions and removals, and
 /// a node lost for good in about a third of them. Among them, seeds 110 and
-/// 435 stalled before two fixes of the core (a member refused appends from
-/// a leader its uncommitted membership left out; a voter whose removal was
-/// uncommitted could not stand although it alone held the whole log).
+/// 435 stalled before fixes of the core (a member refused appends from a
+/// leader its uncommitted membership left out; a voter whose removal was
+/// uncommitted could not stand although it alone held the whole log); in
+/// longer runs seed 14159 stalled (members refused each other's vote
+/// requests across an uncommitted change) and seeds 5050 and 6330 broke
+/// linearizability (a cut-off leader confirmed reads, and kept leading, on
+/// the smaller quorum of its uncommitted membership).
 #[test]
 fn progress_follows_once_faults_stop() {
     let mut lost = 0;

@@ -29,7 +29,11 @@ pub enum ProposeError {
 pub enum InputError {
     /// The sender is not a member of the membership in force here: a
     /// stranger, or a correct node removed since it sent the message (hosts
-    /// may drop such messages silently).
+    /// may drop such messages silently). Vote requests, and a leader's
+    /// appends and snapshot chunks of this replica's epoch or a later one,
+    /// are heard from anyone: the membership in force can leave out a
+    /// correct candidate or leader (an uncommitted change, a log behind its
+    /// addition), so hosts must deliver those whoever sent them.
     #[error("message from {0}, which is not a member of the cluster")]
     UnknownSender(NodeId),
     /// The sender claims to be this replica.

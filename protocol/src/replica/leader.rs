@@ -6,6 +6,7 @@ use super::progress::ReplicationState;
 use super::role_state::RoleState;
 use super::{InputError, Output, ProposalOutcome, ProposeError, Replica};
 use crate::entry::{Entry, EntryKind, RequestId};
+use crate::membership::Membership;
 use crate::planted::planted;
 use crate::quorum;
 use crate::types::{Lsn, NodeId, Position};
@@ -354,20 +355,32 @@ impl Replica {
     /// last round that no other leader can have been elected meanwhile.
     pub(super) fn check_quorum(&mut self) {
         let me = self.config.id;
-        let check = self.quorums().check;
         let next = self.now + self.config.election_timeout_min;
-        let voters = &self.membership.voters;
+        let RoleState::Leader(leader) = &self.state else {
+            return;
+        };
+        // Enough voters of `membership` were active to meet its every
+        // election quorum.
+        let holds_in = |membership: &Membership| {
+            let active = membership
+                .voters
+                .iter()
+                .filter(|&&v| {
+                    v == me || leader.progress.get(&v).is_some_and(|p| p.recently_active())
+                })
+                .count();
+            quorum::leadership_holds(active, self.check_quorum_of(membership))
+        };
+        // While a membership change is uncommitted, the membership it
+        // replaced could still elect a rival: both must hold.
+        let holds = holds_in(&self.membership) && self.superseded_membership().is_none_or(holds_in);
         let RoleState::Leader(leader) = &mut self.state else {
             return;
         };
-        let active = voters
-            .iter()
-            .filter(|&&v| v == me || leader.progress.get(&v).is_some_and(|p| p.recently_active()))
-            .count();
         for pr in leader.progress.values_mut() {
             pr.take_activity();
         }
-        if quorum::leadership_holds(active, check) {
+        if holds {
             leader.check_quorum_deadline = next;
         } else {
             self.become_follower(self.hard.epoch, None);

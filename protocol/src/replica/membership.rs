@@ -5,7 +5,7 @@ use super::progress::Progress;
 use super::role_state::RoleState;
 use super::{Output, Replica, Role};
 use crate::entry::{Entry, EntryKind, RequestId};
-use crate::membership::{MembershipChange, MembershipError};
+use crate::membership::{Membership, MembershipChange, MembershipError};
 use crate::planted::planted;
 use crate::quorum::QuorumSizes;
 use crate::types::{NodeId, Position};
@@ -116,18 +116,39 @@ impl Replica {
     /// The membership in force is an uncommitted change that removed this
     /// replica from the voters of the membership before it.
     fn removal_pending(&self) -> bool {
+        self.superseded_membership()
+            .is_some_and(|before| before.is_voter(self.config.id))
+    }
+
+    /// While the membership in force is uncommitted, the membership it
+    /// replaced: a replica that has not appended the change may still be
+    /// elected by a quorum of it, so whatever must exclude a rival leader
+    /// (confirming a read, check-quorum) must meet that membership's
+    /// quorums too. `None` once the change is committed.
+    pub(super) fn superseded_membership(&self) -> Option<&Membership> {
         if self.membership_lsn <= self.commit {
-            return false;
+            return None;
         }
-        let before = self
-            .log
-            .entries()
-            .iter()
-            .rev()
-            .filter(|e| e.lsn < self.membership_lsn)
-            .find_map(Entry::membership)
-            .unwrap_or(&self.base_membership);
-        before.is_voter(self.config.id)
+        Some(
+            self.log
+                .entries()
+                .iter()
+                .rev()
+                .filter(|e| e.lsn < self.membership_lsn)
+                .find_map(Entry::membership)
+                .unwrap_or(&self.base_membership),
+        )
+    }
+
+    /// The check-quorum size (voters that must have answered to exclude a
+    /// rival leader) of `membership`.
+    pub(super) fn check_quorum_of(&self, membership: &Membership) -> usize {
+        QuorumSizes::new(
+            membership.voters.len(),
+            self.config.durability,
+            self.config.election_quorum,
+        )
+        .check
     }
 
     /// Fit a replica that does not lead to what it may do: follow (and
@@ -193,22 +214,30 @@ impl Replica {
             && self.leader == Some(from)
     }
 
-    /// Whether `message` is a leader's replication traffic (an append or a
-    /// snapshot chunk) of this replica's epoch or a later one. It is heard
-    /// whatever this replica's membership says of the sender: at most one
-    /// leader exists per epoch, so the sender is the leader, and a member
-    /// can hold a membership that leaves the leader out for good reasons
-    /// only the leader can correct: an uncommitted change that removed it
-    /// (which the leader's appends truncate), or a log that has not yet
-    /// reached its addition. Refusing would leave that member stranded for
-    /// good (the liveness phase found it: a voter whose log kept an
-    /// uncommitted removal of the next leader refused its every append).
-    /// Older epochs are fenced as usual, after this check.
-    pub(super) fn is_from_a_current_leader(&self, message: &Message) -> bool {
+    /// Whether `message` is heard whatever this replica's membership says
+    /// of its sender: a leader's replication traffic (an append or a
+    /// snapshot chunk) of this replica's epoch or a later one, and a
+    /// (pre-)vote request.
+    ///
+    /// A member's membership can leave out a correct peer for reasons only
+    /// that peer can correct: an uncommitted change that removed it (which
+    /// its appends, as leader, truncate), or a log that has not yet reached
+    /// its addition (which its log, as the most up-to-date candidate,
+    /// holds). At most one leader exists per epoch, so the sender of a
+    /// current append is the leader; and a vote request is answered by the
+    /// vote and log rules alone, as from a member (the candidate counts
+    /// only the voters of its own membership). Refusing left clusters
+    /// leaderless or members stranded for good (the liveness phase found
+    /// both). A removed node that keeps campaigning cannot depose a live
+    /// leader while check-quorum's leader stickiness holds, and cannot win
+    /// without the committed removal in its log. Older epochs are fenced as
+    /// usual, after this check.
+    pub(super) fn heard_from_anyone(&self, message: &Message) -> bool {
         match message {
             Message::Append { epoch, .. } | Message::InstallSnapshot { epoch, .. } => {
                 *epoch >= self.hard.epoch
             }
+            Message::RequestVote { .. } => true,
             _ => false,
         }
     }

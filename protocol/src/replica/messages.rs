@@ -19,7 +19,7 @@ impl Replica {
         }
         if !self.is_member(from)
             && !self.is_handover_from_removed_leader(from, &message)
-            && !self.is_from_a_current_leader(&message)
+            && !self.heard_from_anyone(&message)
         {
             return Err(InputError::UnknownSender(from));
         }

@@ -44,6 +44,7 @@
 
 use super::role_state::RoleState;
 use super::{Output, Replica};
+use crate::membership::Membership;
 use crate::quorum;
 use crate::types::{Instant, Lsn, NodeId, Position};
 use serde::{Deserialize, Serialize};
@@ -234,25 +235,37 @@ impl Replica {
     /// became servable.
     fn confirm_rounds(&mut self) {
         let me = self.config.id;
-        let check = self.quorums().check;
         let lease = self
             .config
             .lease_max_drift
             .map(|drift| self.config.election_timeout_min.saturating_sub(drift));
-        let own_voter = self.is_voter();
-        let voters = &self.membership.voters;
+        let RoleState::Leader(leader) = &self.state else {
+            return;
+        };
+        let reads = &leader.reads;
+        // The round a check quorum of `membership` has echoed.
+        let confirmed_in = |membership: &Membership| {
+            let echoed = membership
+                .voters
+                .iter()
+                .filter(move |&&v| v != me)
+                .map(|v| reads.echoed.get(v).copied().unwrap_or(0));
+            let own_round = membership.is_voter(me).then_some(reads.round);
+            quorum::confirmed_round(own_round, echoed, self.check_quorum_of(membership))
+        };
+        // While a membership change is uncommitted, a rival could still be
+        // elected by the membership it replaced: both must confirm.
+        let quorum_round = match self.superseded_membership() {
+            Some(before) => confirmed_in(&self.membership).min(confirmed_in(before)),
+            None => confirmed_in(&self.membership),
+        };
+        let Some(quorum_round) = quorum_round else {
+            return;
+        };
         let RoleState::Leader(leader) = &mut self.state else {
             return;
         };
         let reads = &mut leader.reads;
-        let echoed = voters
-            .iter()
-            .filter(move |&&v| v != me)
-            .map(|v| reads.echoed.get(v).copied().unwrap_or(0));
-        let own_round = own_voter.then_some(reads.round);
-        let Some(quorum_round) = quorum::confirmed_round(own_round, echoed, check) else {
-            return;
-        };
         if quorum_round > reads.confirmed {
             reads.confirmed = quorum_round;
             let mut started = None;

@@ -149,3 +149,85 @@ fn a_voter_whose_removal_is_uncommitted_may_stand_and_hand_over() {
         no_violations(&cluster);
     }
 }
+
+/// A vote request is answered by the vote and log rules alone, even from a
+/// node this replica's (uncommitted) membership leaves out: two members
+/// whose logs diverged on a membership change otherwise refused each other
+/// for good (the liveness phase found it).
+#[test]
+fn a_vote_request_from_outside_the_membership_is_answered_by_the_rules() {
+    let mut one = holding_an_uncommitted_removal_of_3();
+    let request = Message::RequestVote {
+        epoch: Epoch(2),
+        last: Position::new(Epoch(2), Lsn(3)),
+        pre_vote: false,
+        transfer: false,
+    };
+    one.handle_message(Instant(10), NodeId(3), request)
+        .expect("heard");
+    let out = drain(&mut one);
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            steadfast::replica::Output::Send {
+                to: NodeId(3),
+                message: Message::VoteResponse { granted: true, .. },
+            }
+        )),
+        "{out:?}"
+    );
+    assert_eq!(one.hard_state().voted_for, Some(NodeId(3)));
+    one.check_invariants().unwrap();
+}
+
+/// Voters {1, 2, 3}: leader 1 removes 3 and is cut off before the removal
+/// commits. Its membership in force, {1, 2}, has a check quorum of one (any
+/// election quorum of {1, 2} includes 1), but 2 and 3 can still elect a
+/// leader under {1, 2, 3}. So 1 must neither confirm a linearizable read on
+/// its own nor keep leading past check-quorum: while a change is
+/// uncommitted, both memberships must confirm (a stale read the liveness
+/// phase found).
+#[test]
+fn an_uncommitted_change_does_not_shrink_the_quorum_that_confirms_leadership() {
+    let mut cluster = Cluster::new(&ClusterSpec::new(3));
+    assert!(cluster.run_until(5 * SECOND, |c| c.leader().is_some()));
+    let old = cluster.leader().unwrap();
+    let others: Vec<NodeId> = cluster.ids().into_iter().filter(|&n| n != old).collect();
+    cluster.propose_to_leader(b"a").unwrap();
+    crate::tests::commit_all(&mut cluster);
+    cluster.isolate(old);
+    cluster
+        .propose_membership(old, MembershipChange::Remove(others[1]))
+        .expect("the change is appended");
+    assert_eq!(cluster.replica(old).unwrap().membership().voters.len(), 2);
+    let session = cluster.open_session();
+    let read = cluster.read_linearizable(old, session).expect("asked");
+    assert!(
+        cluster.run_until(5 * SECOND, |c| c.leader().is_some_and(|l| l != old)),
+        "{}",
+        cluster.trace()
+    );
+    let writer = cluster.open_session();
+    cluster.write_in_session(writer, b"b").unwrap();
+    assert!(cluster.run_until(SECOND, |c| !c
+        .session(writer)
+        .unwrap()
+        .acked_writes
+        .is_empty()));
+    cluster.run_for(2 * SECOND);
+    assert!(
+        !matches!(
+            cluster.leader_read(read),
+            Some(steadfast_sim::harness::LeaderRead::Served { .. })
+        ),
+        "the cut-off leader served a read alone:\n{}",
+        cluster.trace()
+    );
+    assert_ne!(
+        cluster.replica(old).unwrap().role(),
+        Role::Leader,
+        "check-quorum deposes it:\n{}",
+        cluster.trace()
+    );
+    no_violations(&cluster);
+}

@@ -1,6 +1,9 @@
 //! The hostile steps of the `cluster` target: messages from outsiders,
 //! malformed appends and stale-epoch forgeries, each of which must be
-//! refused or fenced without effect.
+//! refused or fenced without effect. (An outsider's current append or
+//! snapshot chunk, and its vote requests, are heard, since the membership in
+//! force may leave out a correct leader or candidate: the target sends the
+//! first in an older epoch and skips the second.)
 
 use super::sim::{node_id, Sim};
 use crate::fuzzing::set_epoch;
@@ -8,6 +11,18 @@ use steadfast::entry::Entry;
 use steadfast::replica::{InputError, Output, Replica};
 use steadfast::types::{Epoch, Lsn, NodeId, Position};
 use steadfast::wire::Message;
+
+/// Whether the core hears `message` from a sender outside its membership,
+/// at a replica in `epoch`: a leader's append or snapshot chunk of that
+/// epoch or a later one, and any vote request (the membership in force can
+/// leave out a correct leader or candidate; see the replica's docs).
+fn heard_from_strangers(message: &Message, epoch: Epoch) -> bool {
+    match message {
+        Message::Append { epoch: e, .. } | Message::InstallSnapshot { epoch: e, .. } => *e >= epoch,
+        Message::RequestVote { .. } => true,
+        _ => false,
+    }
+}
 
 impl Sim {
     /// Bring replica `i`'s clock to `now` without any other effect, so a
@@ -20,6 +35,21 @@ impl Sim {
     }
 
     pub(super) fn outsider(&mut self, i: usize, from: u64, as_self: bool, message: Message) {
+        let mut message = message;
+        if !as_self {
+            let Some(epoch) = self.hosts[i].replica.as_ref().map(Replica::epoch) else {
+                return;
+            };
+            if heard_from_strangers(&message, epoch) {
+                // The core hears these from anyone (a leader's current
+                // traffic, vote requests: see `Replica::handle_message`);
+                // an outsider's copy in an older epoch must be refused.
+                match (&message, epoch.0.checked_sub(1)) {
+                    (Message::RequestVote { .. }, _) | (_, None) => return,
+                    (_, Some(older)) => set_epoch(&mut message, Epoch(older)),
+                }
+            }
+        }
         let members = self.hosts.len() as u64;
         let from = if as_self {
             node_id(i)
@@ -67,6 +97,11 @@ impl Sim {
             return;
         };
         let stranger = from != node_id(i) && !before.membership().contains(from);
+        if stranger && heard_from_strangers(&message, before.epoch()) {
+            // Not refused any more when its sender is outside the membership
+            // (see `outsider`); nothing to check here.
+            return;
+        }
         let now = self.now;
         let kind = message.kind();
         let replica = self.hosts[i].replica.as_mut().expect("touched");

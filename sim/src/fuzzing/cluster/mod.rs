@@ -35,11 +35,14 @@
 //!   never an input error, unless its sender has since been removed from
 //!   the receiver's membership (then it is refused as from an unknown
 //!   sender, without effect).
-//! - **Outsiders**: any message at all, claiming to come from a node that
-//!   is not a member (or from the receiver itself), must be refused with
+//! - **Outsiders**: any message claiming to come from a node that is not a
+//!   member (or from the receiver itself) must be refused with
 //!   [`InputError::UnknownSender`](steadfast::InputError::UnknownSender) (or
 //!   [`InputError::FromSelf`](steadfast::InputError::FromSelf)) and leave
-//!   the receiver exactly as it was.
+//!   the receiver exactly as it was, except what the core hears from anyone
+//!   because the membership in force can leave out a correct leader or
+//!   candidate: vote requests (not sent) and a leader's appends and snapshot
+//!   chunks of the receiver's epoch or later (sent in an older epoch).
 //! - **Malformed appends**, even from a member's id (entries not
 //!   consecutive after `prev`, epochs decreasing or newer than the sender's
 //!   epoch, `prev` newer than the sender's epoch), must be refused with
