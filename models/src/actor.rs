@@ -15,6 +15,7 @@ use stateright::actor::{Actor, Command as ActorCommand, Id, Out};
 use std::borrow::Cow;
 use std::hash::Hash;
 use std::sync::Arc;
+use steadfast::membership::MembershipChange;
 use steadfast::planted::PlantedBug;
 use steadfast::{
     Config, Instant, Message, NodeId, Position, ReadId, ReadRejection, Replica, RequestId,
@@ -93,6 +94,21 @@ pub enum Msg {
         /// Why.
         reason: RejectReason,
     },
+    /// Operator → every server: change the membership (served by the
+    /// leader, through the log).
+    Reconfigure {
+        /// Request id.
+        request: u64,
+        /// The single-server change.
+        change: MembershipChange,
+    },
+    /// Server → operator: the change committed at `at`.
+    ReconfigureOk {
+        /// Request id.
+        request: u64,
+        /// Where it committed.
+        at: Position,
+    },
 }
 
 /// Why a server refused a follower read for good (the ordered mirror of
@@ -153,6 +169,8 @@ pub enum ClientOp {
     Get,
     /// Allocate an id.
     NextId,
+    /// Change the membership (an operator's request, sent to every server).
+    Reconfigure(MembershipChange),
     /// Read from one server's local state, whatever its role (a follower
     /// read), carrying the session token when `token` is true and the empty
     /// token otherwise.
@@ -223,6 +241,7 @@ fn issue(
         ClientOp::Put(value) => Msg::Put { request, value },
         ClientOp::Get => Msg::Get { request },
         ClientOp::NextId => Msg::NextId { request },
+        ClientOp::Reconfigure(change) => Msg::Reconfigure { request, change },
         ClientOp::FollowerGet { server, token } => {
             let token = if token {
                 session
@@ -362,6 +381,12 @@ impl Actor for Node {
                     Msg::Put { request, value } => Command::Put { request, value },
                     Msg::Get { request } => Command::Get { request },
                     Msg::NextId { request } => Command::Allocate { request },
+                    Msg::Reconfigure { request, change } => {
+                        if let Some(next) = reconfigure(server, request, change, o) {
+                            *state = Cow::Owned(NodeState::Server(next));
+                        }
+                        return;
+                    }
                     _ => return,
                 };
                 if server.replica.role() != steadfast::Role::Leader
@@ -397,6 +422,7 @@ impl Actor for Node {
                     Msg::ReadAtOk { request, at, .. } => (request, client.token.after_read(at)),
                     Msg::GetOk { request, .. }
                     | Msg::IdOk { request, .. }
+                    | Msg::ReconfigureOk { request, .. }
                     | Msg::ReadAtRejected { request, .. } => (request, client.token),
                     _ => return,
                 };
@@ -454,4 +480,32 @@ fn is_timer_command(command: &ActorCommand<Msg, Tick, (), Saved>) -> bool {
         command,
         ActorCommand::SetTimer(..) | ActorCommand::CancelTimer(..)
     )
+}
+
+/// The leader proposes an operator's membership change. The replica
+/// refuses a change already made (a promoted learner, a removed node) or
+/// one while another is pending, and then, as on other servers, the
+/// request stays in the network.
+fn reconfigure(
+    server: &ServerState,
+    request: u64,
+    change: MembershipChange,
+    o: &mut Out<Node>,
+) -> Option<ServerState> {
+    if server.replica.role() != steadfast::Role::Leader {
+        return None;
+    }
+    let mut next = server.clone();
+    let before = Marks::of(&next.replica);
+    let now = next.now();
+    if next
+        .replica
+        .propose_membership(now, RequestId(request), change)
+        .is_err()
+    {
+        return None;
+    }
+    next.perform(before, o);
+    next.storage_save(o);
+    Some(next.sealed())
 }

@@ -7,14 +7,24 @@ impl Bounds {
     /// Every bound on one line (`steadfast list`), the name left out.
     pub fn summary(&self) -> String {
         format!(
-            "servers={} campaigners={} elections={} heartbeats={} max_epoch={} writes={} reads={} crashes={} loss={} duplication={} reordering={} entries/msg={} {}{}",
+            "servers={}{} campaigners={} elections={} heartbeats={} max_epoch={} writes={} reads={}{} crashes={} loss={} duplication={} reordering={} entries/msg={} {}{}",
             self.servers,
+            if self.learners > 0 {
+                format!(" ({} learner)", self.learners)
+            } else {
+                String::new()
+            },
             self.campaigners,
             self.elections_per_replica,
             self.heartbeats_per_reign,
             self.max_epoch,
             self.writes,
             self.reads,
+            if self.membership_changes > 0 {
+                format!(" membership_changes={}", self.membership_changes)
+            } else {
+                String::new()
+            },
             self.crashes,
             self.loss,
             self.duplication,
@@ -40,15 +50,25 @@ pub fn bounds_markdown(rows: &[Bounds]) -> String {
             None if b.symmetry => "exhaustive, symmetry".to_string(),
             None => "exhaustive".to_string(),
         };
+        let servers = if b.learners > 0 {
+            format!("{} ({} learner)", b.servers, b.learners)
+        } else {
+            b.servers.to_string()
+        };
+        let writes = if b.membership_changes > 0 {
+            format!("{} (+{} membership change)", b.writes, b.membership_changes)
+        } else {
+            b.writes.to_string()
+        };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             b.name,
-            b.servers,
+            servers,
             b.campaigners,
             b.elections_per_replica,
             b.heartbeats_per_reign,
             b.max_epoch,
-            b.writes,
+            writes,
             b.reads,
             b.crashes,
             yes(b.loss),

@@ -44,6 +44,8 @@ impl fmt::Display for Msg {
             ),
             Msg::ReadAtOk { at, value, .. } => write!(f, "ReadAtOk({value}) at {}", Short(*at)),
             Msg::ReadAtRejected { reason, .. } => write!(f, "ReadAtRejected({reason})"),
+            Msg::Reconfigure { change, .. } => write!(f, "Reconfigure({change})"),
+            Msg::ReconfigureOk { at, .. } => write!(f, "ReconfigureOk at {}", Short(*at)),
         }
     }
 }

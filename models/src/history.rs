@@ -34,6 +34,8 @@ pub struct History {
     pub follower_reads: Vec<FollowerRead>,
     /// Follower reads a server refused for good.
     pub rejected_reads: usize,
+    /// Where the operator's membership changes committed, in order.
+    pub reconfigured: Vec<Position>,
 }
 
 /// The history as model states hold it: shared between the states that
@@ -105,6 +107,7 @@ impl Default for History {
             reissued_id: None,
             follower_reads: Vec::new(),
             rejected_reads: 0,
+            reconfigured: Vec::new(),
         }
     }
 }
@@ -181,6 +184,11 @@ fn history_in(history: &History, env: Envelope<&Msg>) -> Option<History> {
                     h.ids.insert(*id, *request);
                 }
             }
+            Some(h)
+        }
+        Msg::ReconfigureOk { at, .. } => {
+            let mut h = history.clone();
+            h.reconfigured.push(*at);
             Some(h)
         }
         Msg::GetOk { value, .. } => {

@@ -27,8 +27,10 @@ pub enum NetworkKind {
 /// Every parameter of a replication model.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ReplicationModel {
-    /// Number of voting replicas.
+    /// Number of replicas (voters, then learners).
     pub servers: usize,
+    /// How many of the last servers start as learners (0: all vote).
+    pub learners: usize,
     /// Commit rule.
     pub durability: Durability,
     /// Election rule.
@@ -125,6 +127,7 @@ impl ReplicationModel {
     pub fn new(servers: usize, durability: Durability, election: ElectionQuorum) -> Self {
         ReplicationModel {
             servers,
+            learners: 0,
             durability,
             election,
             clients: vec![vec![ClientOp::Put(1), ClientOp::Get]],
@@ -153,6 +156,15 @@ impl ReplicationModel {
             Durability::All => "All".to_string(),
         };
         let mut s = format!("n={} {} {:?}", self.servers, durability, self.election);
+        if self.learners > 0 {
+            s = format!(
+                "n={}+{}L {} {:?}",
+                self.servers - self.learners,
+                self.learners,
+                durability,
+                self.election
+            );
+        }
         let session = self.clients.iter().flatten().find_map(|op| match op {
             ClientOp::FollowerGet { token, .. } => Some(*token),
             _ => None,
@@ -177,8 +189,11 @@ impl ReplicationModel {
 
     /// The replica configuration of server `index`.
     pub fn config(&self, index: usize) -> Config {
-        let voters = (0..self.servers).map(|i| NodeId(i as u64));
+        let voting = self.servers - self.learners.min(self.servers);
+        let voters = (0..voting).map(|i| NodeId(i as u64));
+        let learners = (voting..self.servers).map(|i| NodeId(i as u64));
         let mut config = Config::new(NodeId(index as u64), voters)
+            .with_learners(learners)
             .with_durability(self.durability)
             .with_election_quorum(self.election)
             // The same timeouts on every server, so servers differ only
@@ -237,6 +252,7 @@ impl ReplicationModel {
         };
         let max_crashes = self.max_crashes;
         let follower_reads = self.has_follower_reads();
+        let reconfigures = self.reconfigures();
         let model = ActorModel::new(self, Recorded::default())
             .actors(server_actors)
             .actors(client_actors)
@@ -305,6 +321,21 @@ impl ReplicationModel {
                 "a failover after an acknowledged write",
                 p::failover_after_ack,
             );
+        let model = if reconfigures {
+            model
+                .property(
+                    Expectation::Sometimes,
+                    "a membership change commits",
+                    p::membership_changed,
+                )
+                .property(
+                    Expectation::Sometimes,
+                    "every change commits after a write",
+                    p::all_changes_after_writes,
+                )
+        } else {
+            model
+        };
         if !follower_reads {
             return model;
         }
@@ -326,6 +357,14 @@ impl ReplicationModel {
                 "a follower read after a failover",
                 p::read_across_failover,
             )
+    }
+
+    /// True when an operator changes the membership.
+    pub fn reconfigures(&self) -> bool {
+        self.clients
+            .iter()
+            .flatten()
+            .any(|op| matches!(op, ClientOp::Reconfigure(_)))
     }
 
     /// True when some client reads from followers; only such models carry

@@ -184,6 +184,24 @@ pub fn failover_after_ack(_: &Model, state: &State) -> bool {
         .any(|s| s.replica().role() == Role::Leader && s.replica().epoch() > acked_epoch)
 }
 
+/// Sometimes: an operator's membership change commits.
+pub fn membership_changed(_: &Model, state: &State) -> bool {
+    !state.history.reconfigured.is_empty()
+}
+
+/// Sometimes: every operator membership change committed, each after a
+/// write was acknowledged (the changes ran during writes).
+pub fn all_changes_after_writes(model: &Model, state: &State) -> bool {
+    let changes = model
+        .cfg
+        .clients
+        .iter()
+        .flatten()
+        .filter(|op| matches!(op, crate::actor::ClientOp::Reconfigure(_)))
+        .count();
+    changes > 0 && state.history.reconfigured.len() == changes && !state.history.acked.is_empty()
+}
+
 /// Sometimes: a second epoch gets a leader (a failover happens).
 pub fn failover_happens(_: &Model, state: &State) -> bool {
     state.history.leaders.len() >= 2

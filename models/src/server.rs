@@ -176,7 +176,8 @@ impl ServerState {
                     );
                 }
                 // Storage only (performed above), or nothing to do. The
-                // models never take snapshots or change membership.
+                // models never take snapshots; a membership change needs
+                // nothing of the host here (its entry is in the log).
                 Output::PersistHardState(_)
                 | Output::RolledBack { .. }
                 | Output::Append { .. }
@@ -253,10 +254,20 @@ fn reply(replica: &Replica, request: RequestId, outcome: ProposalOutcome, o: &mu
     let ProposalOutcome::Committed(at) = outcome else {
         return;
     };
+    let client = client_of(request.0);
+    if replica.entry(at.lsn).and_then(|e| e.membership()).is_some() {
+        o.send(
+            client,
+            Msg::ReconfigureOk {
+                request: request.0,
+                at,
+            },
+        );
+        return;
+    }
     let Some(command) = replica.entry(at.lsn).and_then(Command::of) else {
         return;
     };
-    let client = client_of(request.0);
     let msg = match command {
         Command::Put { .. } => Msg::PutOk {
             request: request.0,

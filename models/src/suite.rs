@@ -5,8 +5,9 @@
 use crate::actor::ClientOp;
 use crate::model::{NetworkKind, ReplicationModel};
 pub use crate::runner::{run, Found, Verdict};
+use steadfast::membership::MembershipChange;
 use steadfast::planted::PlantedBug;
-use steadfast::{Durability, ElectionQuorum};
+use steadfast::{Durability, ElectionQuorum, NodeId};
 
 /// How hard the suite works: `Ci` fits the whole suite in minutes on two
 /// cores; `Deep` adds five-replica `matrix` rows and deeper depth bounds,
@@ -136,7 +137,77 @@ pub fn checks(profile: Profile) -> Vec<Check> {
     out.extend(follower_read_checks(profile));
     out.extend(broken_core_checks(profile));
     out.extend(figure8_checks(profile));
+    out.extend(membership_checks(profile));
     out
+}
+
+/// Membership changes during writes, on the real core: a learner promoted
+/// after a write (it must catch up and count from then on), and a voter
+/// removed, possibly the leader itself (which then hands over), under
+/// `Quorum`. Every safety property must hold.
+fn membership_checks(profile: Profile) -> Vec<Check> {
+    let depth = depths(profile).membership_crash;
+    let base = |learners: usize, change: MembershipChange| {
+        let mut m = ReplicationModel::new(3, Durability::Quorum, ElectionQuorum::Majority);
+        m.learners = learners;
+        m.campaigners = 3;
+        m.max_crashes = 0;
+        m.lossy = false;
+        m.clients = vec![vec![ClientOp::Put(1), ClientOp::Reconfigure(change)]];
+        m
+    };
+    let promote = base(1, MembershipChange::PromoteLearner(NodeId(2)));
+    // The same promotion with one crash-restart, breadth-first to a depth.
+    // and a linearizable read after the change, with check-quorum on (a
+    // leader whose change is uncommitted confirms reads with both
+    // memberships).
+    let mut crash = base(1, MembershipChange::PromoteLearner(NodeId(2)));
+    crash.max_crashes = 1;
+    crash.check_quorum = true;
+    crash.heartbeats = 1;
+    crash.clients[0].push(ClientOp::Get);
+    // Only server 0 campaigns, so it leads when the operator removes it:
+    // it must commit its removal and hand over (`TimeoutNow`, which needs
+    // no timer budget) to a voter holding its whole log.
+    let mut remove = base(0, MembershipChange::Remove(NodeId(0)));
+    remove.campaigners = 1;
+    [
+        (promote, "membership", 0),
+        (remove, "membership", 0),
+        (crash, "membership-crash", depth),
+    ]
+    .into_iter()
+    .map(|(model, family, max_depth)| {
+        let mut expect = core_expectations();
+        expect.extend([
+            ("LogMatching", Expect::Holds),
+            ("CommitNeverBackwards", Expect::Holds),
+            ("NoLostAckedWrites", Expect::Holds),
+            ("StateMachineSafety", Expect::Holds),
+            ("CommittedNeverTruncated", Expect::Holds),
+        ]);
+        if model
+            .clients
+            .iter()
+            .flatten()
+            .any(|op| *op == ClientOp::Get)
+        {
+            expect.push(("Linearizable", Expect::Holds));
+        }
+        Check {
+            family,
+            expect,
+            model,
+            max_depth,
+            examples: vec![
+                "a write is acknowledged",
+                "a membership change commits",
+                "every change commits after a write",
+                "a failover happens",
+            ],
+        }
+    })
+    .collect()
 }
 
 /// The verdict matrix: every durability policy under both election rules.
@@ -262,6 +333,7 @@ struct Depths {
     clients: usize,
     crash: usize,
     duplicating: usize,
+    membership_crash: usize,
 }
 
 fn depths(profile: Profile) -> Depths {
@@ -270,11 +342,13 @@ fn depths(profile: Profile) -> Depths {
             clients: 14,
             crash: 13,
             duplicating: 11,
+            membership_crash: 17,
         },
         Profile::Deep => Depths {
             clients: 18,
             crash: 16,
             duplicating: 14,
+            membership_crash: 18,
         },
     }
 }
@@ -425,8 +499,10 @@ pub struct Bounds {
     pub name: String,
     /// Its family.
     pub family: &'static str,
-    /// Voting replicas.
+    /// Replicas (voters, then learners).
     pub servers: usize,
+    /// Of which start as learners.
+    pub learners: usize,
     /// Replicas that may start elections.
     pub campaigners: usize,
     /// Election timeouts each campaigner may fire.
@@ -439,6 +515,8 @@ pub struct Bounds {
     pub writes: usize,
     /// Client reads (read-index and follower reads).
     pub reads: usize,
+    /// Operator membership changes.
+    pub membership_changes: usize,
     /// Servers down at once (each may restart).
     pub crashes: usize,
     /// Messages may be lost.
@@ -466,6 +544,7 @@ impl Check {
             name: check_name(self),
             family: self.family,
             servers: m.servers,
+            learners: m.learners,
             campaigners: m.campaigners,
             elections_per_replica: m.elections,
             heartbeats_per_reign: m.heartbeats,
@@ -475,6 +554,9 @@ impl Check {
                 .count(),
             reads: ops()
                 .filter(|op| matches!(op, ClientOp::Get | ClientOp::FollowerGet { .. }))
+                .count(),
+            membership_changes: ops()
+                .filter(|op| matches!(op, ClientOp::Reconfigure(_)))
                 .count(),
             crashes: m.max_crashes,
             loss: m.lossy,
@@ -596,6 +678,28 @@ mod tests {
             .find(|r| r.property == property)
             .unwrap_or_else(|| panic!("no verdict for {property}"))
             .found
+    }
+
+    /// The membership family at its CI bounds: a learner promoted after a
+    /// write, and the leader removing itself and handing over, keep every
+    /// safety property and reach every example (the change commits after
+    /// the write; a new leader is elected).
+    #[test]
+    fn membership_changes_keep_every_property_and_reach_their_examples() {
+        let checks: Vec<Check> = checks(Profile::Ci)
+            .into_iter()
+            .filter(|c| c.family == "membership")
+            .collect();
+        assert_eq!(checks.len(), 2);
+        for check in checks {
+            let rows = run(&check);
+            assert!(rows.iter().all(|r| r.ok), "{rows:#?}");
+            assert_eq!(
+                found(&rows, "sometimes: every change commits after a write"),
+                Found::Holds
+            );
+            assert_eq!(found(&rows, "sometimes: a failover happens"), Found::Holds);
+        }
     }
 
     #[test]

@@ -34,11 +34,12 @@ use steadfast::{Message, NodeId, RenameNodes};
 
 impl ReplicationModel {
     /// True when renaming servers maps behaviours to behaviours: no client
-    /// operation names a server. (Configurations are alike but for the id,
+    /// operation names a server, and all servers start as voters (no
+    /// learners, no membership change). (Configurations are alike but for the id,
     /// [`ReplicationModel::config`] gives every server the same jitter, and
     /// a server's timer budget is part of its state.)
     pub fn is_symmetric(&self) -> bool {
-        !self.has_follower_reads()
+        !self.has_follower_reads() && self.learners == 0 && !self.reconfigures()
     }
 }
 

@@ -25,7 +25,7 @@ pub struct Membership {
 }
 
 /// One single-server membership change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Ord, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum MembershipChange {
     /// Add a new node as a learner (it starts receiving the log, or a
