@@ -182,56 +182,31 @@ pub fn run_with(check: &Check, options: &RunOptions, live: &LiveHandle) -> Vec<V
             ..Live::default()
         };
     }
+    let finish = Finish {
+        check,
+        stop: &stop,
+        started,
+        cpu_started,
+        threads: options.threads,
+    };
     if check.max_depth > 0 {
         let checker = builder.target_max_depth(check.max_depth).spawn_bfs();
         let checker = watching.watch(checker);
-        verdicts(
-            check,
-            &checker,
-            &stop,
-            started,
-            cpu_started,
-            false,
-            options.threads,
-        )
+        finish.verdicts(&checker, false)
     } else if symmetry {
         let checker = builder.symmetry_fn(representative).spawn_dfs();
         let checker = watching.watch(checker);
-        verdicts(
-            check,
-            &checker,
-            &stop,
-            started,
-            cpu_started,
-            true,
-            options.threads,
-        )
+        finish.verdicts(&checker, true)
     } else if options.canonical && crate::canonical::applies_to(check.model.network) {
         // Dedup by the canonical form (stateright's depth-first search
         // takes it through `symmetry_fn`; nothing is renamed).
         let checker = builder.symmetry_fn(canonical).spawn_dfs();
         let checker = watching.watch(checker);
-        verdicts(
-            check,
-            &checker,
-            &stop,
-            started,
-            cpu_started,
-            false,
-            options.threads,
-        )
+        finish.verdicts(&checker, false)
     } else {
         let checker = builder.spawn_dfs();
         let checker = watching.watch(checker);
-        verdicts(
-            check,
-            &checker,
-            &stop,
-            started,
-            cpu_started,
-            false,
-            options.threads,
-        )
+        finish.verdicts(&checker, false)
     }
 }
 
@@ -368,95 +343,106 @@ fn shortest_paths(
         .collect()
 }
 
-fn verdicts(
-    check: &Check,
-    checker: &impl Checker<Model>,
-    stop: &StopFlag,
+/// What a finished search is judged with: the check, and how its run went.
+struct Finish<'a> {
+    check: &'a Check,
+    stop: &'a StopFlag,
     started: Instant,
     cpu_started: f64,
-    symmetry: bool,
     threads: usize,
-) -> Vec<Verdict> {
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu_started;
-    let stopped = stop.is_raised();
-    let unique = checker.unique_state_count();
-    let depth = checker.max_depth();
-    let config = check.model.describe();
-    let model = checker.model();
-    let row = |property: String, expected: &str, found: Found, ok: bool| Verdict {
-        model: check.family.to_string(),
-        config: config.clone(),
-        property,
-        expected: expected.to_string(),
-        found,
-        unique_states: unique,
-        max_depth: depth,
-        seconds,
-        cpu_seconds: cpu,
-        symmetry,
-        trace: None,
-        mermaid: None,
-        shortest: false,
-        ok,
-    };
-    // A depth-first search finds some counterexample, often a long one; a
-    // second, breadth-first search bounded by its length finds a shortest.
-    let violated: Vec<(&'static str, Path<_, _>)> = check
-        .expect
-        .iter()
-        .filter_map(|(property, _)| Some((*property, checker.discovery(property)?)))
-        .collect();
-    let shortest = if check.max_depth == 0 && !violated.is_empty() && !stopped {
-        shortest_paths(check, &violated, threads, stop)
-    } else {
-        Vec::new()
-    };
-    let mut rows = Vec::new();
-    for (property, expect) in &check.expect {
-        let bfs = shortest.iter().find(|(p, _)| p == property);
-        let path = match bfs {
-            Some((_, path)) => Some(path.clone()),
-            None => checker.discovery(property),
-        };
-        let found = match (&path, stopped) {
-            (Some(_), _) => Found::Violated,
-            (None, false) => Found::Holds,
-            (None, true) => Found::Stopped,
-        };
-        let ok = matches!(
-            (expect, found),
-            (Expect::Holds, Found::Holds) | (Expect::Violated, Found::Violated)
-        );
-        let mut verdict = row(
-            property.to_string(),
-            &format!("{expect:?}").to_lowercase(),
+}
+
+impl Finish<'_> {
+    /// The verdict rows of a search that ended (reduced by symmetry or not).
+    fn verdicts(&self, checker: &impl Checker<Model>, symmetry: bool) -> Vec<Verdict> {
+        let Finish {
+            check,
+            stop,
+            started,
+            cpu_started,
+            threads,
+        } = *self;
+        let seconds = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu_started;
+        let stopped = stop.is_raised();
+        let unique = checker.unique_state_count();
+        let depth = checker.max_depth();
+        let config = check.model.describe();
+        let model = checker.model();
+        let row = |property: String, expected: &str, found: Found, ok: bool| Verdict {
+            model: check.family.to_string(),
+            config: config.clone(),
+            property,
+            expected: expected.to_string(),
             found,
+            unique_states: unique,
+            max_depth: depth,
+            seconds,
+            cpu_seconds: cpu,
+            symmetry,
+            trace: None,
+            mermaid: None,
+            shortest: false,
             ok,
-        );
-        if let Some(path) = path {
-            let t = crate::report::Trace::new(model, path, property);
-            verdict.trace = Some(t.steps());
-            verdict.mermaid = Some(t.mermaid());
-            verdict.shortest = check.max_depth > 0 || bfs.is_some();
-        }
-        rows.push(verdict);
-    }
-    for example in &check.examples {
-        let path: Option<Path<_, _>> = checker.discovery(example);
-        let found = match (path.is_some(), stopped) {
-            (true, _) => Found::Holds,
-            (false, false) => Found::Violated,
-            (false, true) => Found::Stopped,
         };
-        rows.push(row(
-            format!("{EXAMPLE}{example}"),
-            "holds",
-            found,
-            found == Found::Holds,
-        ));
+        // A depth-first search finds some counterexample, often a long one; a
+        // second, breadth-first search bounded by its length finds a shortest.
+        let violated: Vec<(&'static str, Path<_, _>)> = check
+            .expect
+            .iter()
+            .filter_map(|(property, _)| Some((*property, checker.discovery(property)?)))
+            .collect();
+        let shortest = if check.max_depth == 0 && !violated.is_empty() && !stopped {
+            shortest_paths(check, &violated, threads, stop)
+        } else {
+            Vec::new()
+        };
+        let mut rows = Vec::new();
+        for (property, expect) in &check.expect {
+            let bfs = shortest.iter().find(|(p, _)| p == property);
+            let path = match bfs {
+                Some((_, path)) => Some(path.clone()),
+                None => checker.discovery(property),
+            };
+            let found = match (&path, stopped) {
+                (Some(_), _) => Found::Violated,
+                (None, false) => Found::Holds,
+                (None, true) => Found::Stopped,
+            };
+            let ok = matches!(
+                (expect, found),
+                (Expect::Holds, Found::Holds) | (Expect::Violated, Found::Violated)
+            );
+            let mut verdict = row(
+                property.to_string(),
+                &format!("{expect:?}").to_lowercase(),
+                found,
+                ok,
+            );
+            if let Some(path) = path {
+                let t = crate::report::Trace::new(model, path, property);
+                verdict.trace = Some(t.steps());
+                verdict.mermaid = Some(t.mermaid());
+                verdict.shortest = check.max_depth > 0 || bfs.is_some();
+            }
+            rows.push(verdict);
+        }
+        for example in &check.examples {
+            let path: Option<Path<_, _>> = checker.discovery(example);
+            let found = match (path.is_some(), stopped) {
+                (true, _) => Found::Holds,
+                (false, false) => Found::Violated,
+                (false, true) => Found::Stopped,
+            };
+            rows.push(row(
+                format!("{EXAMPLE}{example}"),
+                "holds",
+                found,
+                found == Found::Holds,
+            ));
+        }
+        rows
     }
-    rows
 }
 
 #[cfg(test)]
