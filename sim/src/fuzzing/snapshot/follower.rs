@@ -40,7 +40,18 @@ pub(super) fn expected_error(
     if from == FOLLOWER {
         return Some(InputError::FromSelf);
     }
-    if !before.membership().contains(from) {
+    // Heard from anyone: a vote request, and a leader's appends and
+    // snapshot chunks of node 2's epoch or later (the membership in force
+    // can leave out a correct leader); anything else from a node outside
+    // node 2's membership is refused.
+    let heard_from_anyone = match message {
+        Message::Append { epoch, .. } | Message::InstallSnapshot { epoch, .. } => {
+            *epoch >= before.epoch()
+        }
+        Message::RequestVote { .. } => true,
+        _ => false,
+    };
+    if !before.membership().contains(from) && !heard_from_anyone {
         return Some(InputError::UnknownSender(from));
     }
     let ours = message.epoch() == before.epoch() && before.role() == Role::Leader;

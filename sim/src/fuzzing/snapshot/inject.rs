@@ -57,11 +57,20 @@ impl Sim {
             _ => OUTSIDER,
         };
         let current = self.follower.epoch();
-        let epoch = match c.epoch % 4 {
+        let mut epoch = match c.epoch % 4 {
             1 => current.next(),
             2 => Epoch(current.0.saturating_sub(1 + u64::from(c.epoch >> 2) % 3)),
             _ => current,
         };
+        if from == OUTSIDER && epoch >= current {
+            // The core hears a current chunk from anyone (the membership in
+            // force can leave out a correct leader); an outsider's chunk is
+            // sent in an older epoch, where it must be refused.
+            let Some(older) = current.0.checked_sub(1) else {
+                return;
+            };
+            epoch = Epoch(older);
+        }
         let pool: Vec<&Truth> = self.taken.iter().chain(&self.foreign).collect();
         let mut meta = pool[usize::from(c.pick >> 4) % pool.len()].meta.clone();
         match c.pick % 4 {
