@@ -51,6 +51,8 @@ impl fmt::Debug for Shown {
 /// One check's model, for the Explorer.
 pub struct Explorable {
     model: Model,
+    /// The model's property conditions, by index.
+    conditions: Vec<fn(&Model, &State) -> bool>,
     servers: usize,
     max_depth: usize,
     properties: Vec<Property<Explorable>>,
@@ -59,10 +61,9 @@ pub struct Explorable {
 /// The Explorer evaluates properties through plain function pointers, so
 /// each of the model's properties is reached through its index.
 fn holds<const I: usize>(m: &Explorable, s: &Shown) -> bool {
-    let inner = m.model.properties();
-    inner
+    m.conditions
         .get(I)
-        .is_none_or(|p| (p.condition)(&m.model, &s.state))
+        .is_none_or(|condition| condition(&m.model, &s.state))
 }
 
 /// One condition per property index; models have fewer.
@@ -108,8 +109,10 @@ impl Explorable {
                 condition,
             })
             .collect();
+        let conditions = model.properties().iter().map(|p| p.condition).collect();
         Explorable {
             model,
+            conditions,
             servers,
             max_depth: check.max_depth,
             properties,

@@ -416,6 +416,20 @@ pub fn check_trigger(bytes: &[u8]) {
 }
 
 /// `message` as if sent in epoch `to` (for stale and forged messages).
+/// The fuzz targets' own statement of the rule (an oracle, written apart
+/// from the core's): whether a replica in `epoch` hears `message` from a
+/// sender outside its membership. A leader's append or snapshot chunk of
+/// that epoch or a later one, and any vote request, are heard (the
+/// membership in force can leave out a correct leader or candidate).
+pub(crate) fn heard_from_strangers(message: &steadfast::Message, epoch: steadfast::Epoch) -> bool {
+    use steadfast::Message;
+    match message {
+        Message::Append { epoch: e, .. } | Message::InstallSnapshot { epoch: e, .. } => *e >= epoch,
+        Message::RequestVote { .. } => true,
+        _ => false,
+    }
+}
+
 pub(crate) fn set_epoch(message: &mut steadfast::Message, to: steadfast::Epoch) {
     use steadfast::Message;
     match message {

@@ -6,23 +6,11 @@
 //! first in an older epoch and skips the second.)
 
 use super::sim::{node_id, Sim};
-use crate::fuzzing::set_epoch;
+use crate::fuzzing::{heard_from_strangers, set_epoch};
 use steadfast::entry::Entry;
 use steadfast::replica::{InputError, Output, Replica};
 use steadfast::types::{Epoch, Lsn, NodeId, Position};
 use steadfast::wire::Message;
-
-/// Whether the core hears `message` from a sender outside its membership,
-/// at a replica in `epoch`: a leader's append or snapshot chunk of that
-/// epoch or a later one, and any vote request (the membership in force can
-/// leave out a correct leader or candidate; see the replica's docs).
-fn heard_from_strangers(message: &Message, epoch: Epoch) -> bool {
-    match message {
-        Message::Append { epoch: e, .. } | Message::InstallSnapshot { epoch: e, .. } => *e >= epoch,
-        Message::RequestVote { .. } => true,
-        _ => false,
-    }
-}
 
 impl Sim {
     /// Bring replica `i`'s clock to `now` without any other effect, so a

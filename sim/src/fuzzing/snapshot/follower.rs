@@ -3,6 +3,7 @@
 //! chunk rules it is checked against (properties 1 to 4).
 
 use super::{Sim, FOLLOWER, LEADER, MAX_QUEUE, SCRIPTED};
+use crate::fuzzing::heard_from_strangers;
 use crate::host::HostError;
 use steadfast::entry::Entry;
 use steadfast::replica::{InputError, Output, Replica, Role};
@@ -40,18 +41,7 @@ pub(super) fn expected_error(
     if from == FOLLOWER {
         return Some(InputError::FromSelf);
     }
-    // Heard from anyone: a vote request, and a leader's appends and
-    // snapshot chunks of node 2's epoch or later (the membership in force
-    // can leave out a correct leader); anything else from a node outside
-    // node 2's membership is refused.
-    let heard_from_anyone = match message {
-        Message::Append { epoch, .. } | Message::InstallSnapshot { epoch, .. } => {
-            *epoch >= before.epoch()
-        }
-        Message::RequestVote { .. } => true,
-        _ => false,
-    };
-    if !before.membership().contains(from) && !heard_from_anyone {
+    if !before.membership().contains(from) && !heard_from_strangers(message, before.epoch()) {
         return Some(InputError::UnknownSender(from));
     }
     let ours = message.epoch() == before.epoch() && before.role() == Role::Leader;
